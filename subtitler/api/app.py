@@ -1,0 +1,40 @@
+"""The FastAPI application factory and its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from subtitler import __version__
+from subtitler.api.auth import ApiKeyMiddleware
+from subtitler.api.errors import install_error_handlers
+from subtitler.api.routes import events, filesystem, jobs, resources, settings, setup, system
+from subtitler.daemon import Daemon
+
+
+def create_app(daemon: Daemon) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await daemon.start()  # before uvicorn binds the port: recovery happens first
+        try:
+            yield
+        finally:
+            await daemon.stop()
+
+    app = FastAPI(
+        title="subtitler",
+        version=__version__,
+        description=(
+            "Subtitles for a home media library, written by faster-whisper. "
+            "Authenticate with the API key as X-Api-Key, ?apikey=, Bearer, or Basic password."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.daemon = daemon
+    install_error_handlers(app)
+    for module in (system, jobs, settings, resources, filesystem, setup, events):
+        app.include_router(module.router)
+    app.add_middleware(ApiKeyMiddleware, settings_reader=daemon.settings.get)
+    return app

@@ -1,0 +1,44 @@
+"""System endpoints: /, /health, /api/status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from subtitler.api.deps import get_daemon
+from subtitler.daemon import Daemon
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/")
+async def root(daemon: Daemon = Depends(get_daemon)) -> dict[str, Any]:
+    return {
+        "name": "subtitler",
+        "version": daemon.version,
+        "status": "running",
+        "message": "Frontend not built. Access API docs at /docs",
+    }
+
+
+@router.get("/health")
+async def health(daemon: Daemon = Depends(get_daemon)) -> Any:
+    try:
+        return await daemon.health()
+    except Exception as exc:
+        return JSONResponse(
+            {
+                "status": "unhealthy",
+                "database": "unreachable",
+                "detail": f"database unreachable: {type(exc).__name__}: {exc}",
+                "code": "database_unreachable",
+            },
+            status_code=503,
+        )
+
+
+@router.get("/api/status")
+async def api_status(daemon: Daemon = Depends(get_daemon)) -> dict[str, Any]:
+    return await daemon.status()

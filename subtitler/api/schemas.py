@@ -1,0 +1,169 @@
+"""Request and response bodies of the core routers (the job object lives in subtitler.jobs)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+from subtitler.jobs.schemas import JobOut, as_utc_iso
+
+
+class Message(BaseModel):
+    message: str
+
+
+class JobCreate(BaseModel):
+    file_path: str = Field(min_length=1)
+    file_name: str | None = None
+    source_lang: str | None = None
+    target_lang: str = Field(min_length=1)
+    quality_preset: str | None = None
+    transcribe_or_translate: str = "transcribe"
+    priority: int = Field(default=0, ge=-1000, le=1000)
+    is_manual_request: bool = True
+
+
+class JobList(BaseModel):
+    jobs: list[JobOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class JobStats(BaseModel):
+    total_jobs: int
+    queued: int
+    processing: int
+    completed: int
+    failed: int
+    cancelled: int
+
+
+class JobLogLine(BaseModel):
+    timestamp: str
+    level: str
+    message: str
+
+
+class SettingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    key: str
+    value: str | None
+    description: str | None
+    category: str
+    value_type: str
+    created_at: datetime
+    updated_at: datetime | None
+
+    @field_serializer("created_at", "updated_at")
+    def _utc(self, value: datetime | None) -> str | None:
+        return as_utc_iso(value)
+
+
+class SettingValue(BaseModel):
+    value: Any
+
+
+class SettingCreate(BaseModel):
+    key: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
+    value: Any = None
+    description: str | None = None
+    category: str = "general"
+    value_type: str = "string"
+
+
+class BulkUpdate(BaseModel):
+    settings: dict[str, Any] = Field(min_length=1)
+
+
+class SetupRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    enabled: bool = True
+    priority: int = 0
+    audio_language_is: str | None = None
+    audio_language_not: str | None = None
+    audio_track_count_min: int | None = Field(default=None, ge=1)
+    has_embedded_subtitle_lang: str | None = None
+    missing_embedded_subtitle_lang: str | None = None
+    missing_external_subtitle_lang: str | None = None
+    file_extension: str | None = None
+    target_language: str | None = None
+    action_type: str = "transcribe"
+    quality_preset: str = "balanced"
+    job_priority: int = 0
+
+
+class WorkerConfig(BaseModel):
+    count: int = Field(default=1, ge=0, le=64)
+    type: str = Field(default="cpu", pattern="^(cpu|gpu)$")
+
+
+class ScannerConfig(BaseModel):
+    interval_minutes: int = Field(default=360, ge=1, le=60 * 24 * 30)
+
+
+class StandaloneSetup(BaseModel):
+    library_paths: list[str] = Field(min_length=1)
+    scan_rules: list[SetupRule] = Field(default_factory=list)
+    worker_config: WorkerConfig | None = None
+    scanner_config: ScannerConfig | None = None
+
+
+class SetupResult(BaseModel):
+    success: bool
+    message: str
+    bazarr_info: dict[str, Any] | None
+
+
+class SetupStatus(BaseModel):
+    is_first_run: bool
+    setup_completed: bool
+    mode: str | None = None
+
+
+class FsItem(BaseModel):
+    name: str
+    path: str
+    is_directory: bool
+    is_readable: bool
+
+
+class FsListing(BaseModel):
+    current_path: str
+    parent_path: str | None
+    items: list[FsItem]
+
+
+class CpuOut(BaseModel):
+    usage_percent: float
+    count_logical: int
+    count_physical: int
+    frequency_mhz: float | None
+
+
+class MemoryOut(BaseModel):
+    total_gb: float
+    used_gb: float
+    free_gb: float
+    usage_percent: float
+
+
+class GpuOut(BaseModel):
+    id: int
+    name: str
+    memory_total_mb: int
+    memory_used_mb: int
+    memory_free_mb: int
+    utilization_percent: int | None
+
+
+class ResourcesOut(BaseModel):
+    cpu: CpuOut
+    memory: MemoryOut
+    gpus: list[GpuOut]

@@ -1,0 +1,117 @@
+"""The `subtitler` command: serve, api-key, db upgrade, version."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from subtitler import __version__
+from subtitler.config import Config, ConfigError, load_config
+
+app = typer.Typer(help="subtitler: subtitles for a home media library.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+err = Console(stderr=True)
+
+
+def _config(**overrides: object) -> Config:
+    try:
+        return load_config(**overrides)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(code=2) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (SUBTITLER_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (SUBTITLER_PORT)")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Data folder: DB, models, spool, logs (SUBTITLER_DATA_DIR)")
+    ] = None,
+) -> None:
+    """Run the daemon: API, workers, scanner. SIGTERM/SIGINT stop it gracefully."""
+    import uvicorn
+
+    from subtitler.api import create_app
+    from subtitler.daemon import Daemon
+    from subtitler.logging_setup import configure_logging
+
+    config = _config(host=host, port=port, data_dir=data_dir)
+    config.ensure_dirs()
+    configure_logging(config.log_level, config.logs_dir)
+    daemon = Daemon(config)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(daemon),
+            host=config.host,
+            port=config.port,
+            log_level=config.log_level,
+            proxy_headers=False,  # our auth decides whom to believe (trusted_proxies)
+            server_header=False,
+            timeout_graceful_shutdown=10,
+            log_config=None,
+        )
+    )
+    server.run()
+    if not daemon.started and not server.started:
+        raise typer.Exit(code=1)
+
+
+@app.command("api-key")
+def api_key(
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder (SUBTITLER_DATA_DIR)")] = None,
+) -> None:
+    """Print the API key (generating it on a fresh install)."""
+    config = _config(data_dir=data_dir)
+    typer.echo(asyncio.run(_read_api_key(config)))
+
+
+async def _read_api_key(config: Config) -> str:
+    from subtitler.daemon import Daemon
+
+    daemon = Daemon(config)
+    config.ensure_dirs()
+    from subtitler.db.migrate import migrate
+
+    await migrate(daemon.db, sqlite_file=config.db_path)
+    await daemon.settings.init_defaults()
+    key = await daemon.settings.ensure_api_key()
+    await daemon.db.dispose()
+    return key
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder (SUBTITLER_DATA_DIR)")] = None,
+) -> None:
+    """Apply database migrations (a SQLite file is backed up first)."""
+    config = _config(data_dir=data_dir)
+    config.ensure_dirs()
+    backup = asyncio.run(_upgrade(config))
+    typer.echo(f"database is up to date{f' (backup: {backup})' if backup else ''}")
+
+
+async def _upgrade(config: Config) -> str | None:
+    from subtitler.db import Database
+    from subtitler.db.migrate import migrate
+
+    db = Database(config.effective_database_url)
+    try:
+        return await migrate(db, sqlite_file=config.db_path)
+    finally:
+        await db.dispose()
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(f"subtitler {__version__}")
+
+
+if __name__ == "__main__":
+    app()

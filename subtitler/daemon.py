@@ -1,0 +1,139 @@
+"""Builds the services and runs their lifecycle: start() in dependency order, stop() in reverse.
+
+Recover before serving: migrations, default settings, the API key and orphaned jobs are handled in
+start(), which runs before the HTTP server binds its port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import time
+from typing import Any
+
+from subtitler import __version__
+from subtitler.config import Config
+from subtitler.db import Database
+from subtitler.db.migrate import migrate
+from subtitler.events import EventBus
+from subtitler.jobs import JobQueue, JobService
+from subtitler.settings import SettingsService
+from subtitler.setup import SetupService
+from subtitler.system.resources import CpuSampler, Nvml
+
+logger = logging.getLogger(__name__)
+
+
+class Daemon:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.version = __version__
+        self.bus = EventBus()
+        self.db = Database(config.effective_database_url)
+        self.settings = SettingsService(self.db, self.bus)
+        self.queue = JobQueue(self.db, self.bus, node_id=config.node_id)
+        self.jobs = JobService(self.queue, self.settings)
+        self.setup = SetupService(self.db, self.settings, host=config.host, port=config.port)
+        self.cpu = CpuSampler()
+        self.nvml = Nvml()
+        self.stop_event = asyncio.Event()
+        self.started = False
+        self._started_monotonic: float | None = None
+
+    @property
+    def uptime_seconds(self) -> float:
+        if self._started_monotonic is None:
+            return 0.0
+        return round(time.monotonic() - self._started_monotonic, 1)
+
+    async def start(self) -> None:
+        if self.started:
+            return
+        self.config.ensure_dirs()
+        self.bus.bind_loop(asyncio.get_running_loop())
+        backup = await migrate(self.db, sqlite_file=self.config.db_path)
+        if backup:
+            logger.info("database backup before migration: %s", backup)
+        created = await self.settings.init_defaults()
+        if created:
+            logger.info("initialised %d default settings", created)
+        await self.settings.ensure_api_key()
+        requeued, failed = await self.queue.recover_orphans()
+        if requeued or failed:
+            logger.warning(
+                "recovered jobs left processing: %d requeued, %d failed (interrupted too often)",
+                requeued,
+                failed,
+            )
+        self._clean_spool()
+        await self.cpu.start()
+        self.stop_event.clear()
+        self._started_monotonic = time.monotonic()
+        self.started = True
+        logger.info("subtitler %s ready (node %s)", self.version, self.config.node_id)
+
+    async def stop(self) -> None:
+        if not self.started:
+            return
+        self.stop_event.set()
+        await self.cpu.stop()
+        await self.db.dispose()
+        self.started = False
+        logger.info("subtitler stopped")
+
+    def _clean_spool(self) -> None:
+        """Spool files belong to requests of a previous run; nobody will read them again."""
+        spool = self.config.spool_dir
+        if not spool.is_dir():
+            return
+        for child in spool.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+
+    def worker_stats(self) -> dict[str, Any]:
+        """The worker pool's counters (no pool is running yet: all zero)."""
+        return {
+            "total_workers": 0,
+            "cpu_workers": 0,
+            "gpu_workers": 0,
+            "idle_workers": 0,
+            "busy_workers": 0,
+            "total_jobs_completed": 0,
+            "total_jobs_failed": 0,
+        }
+
+    def scanner_status(self) -> dict[str, Any]:
+        """The scanner's state (no scheduler or watcher is running yet)."""
+        return {
+            "scheduler_enabled": False,
+            "scheduler_running": False,
+            "next_scan_time": None,
+            "watcher_enabled": False,
+            "watcher_running": False,
+        }
+
+    async def status(self) -> dict[str, Any]:
+        return {
+            "system": {
+                "status": "running",
+                "version": self.version,
+                "node_id": self.config.node_id,
+                "uptime_seconds": self.uptime_seconds,
+            },
+            "workers": self.worker_stats(),
+            "queue": await self.queue.stats(),
+            "scanner": self.scanner_status(),
+        }
+
+    async def health(self) -> dict[str, Any]:
+        await self.db.ping()
+        stats = await self.queue.stats()
+        return {
+            "status": "healthy",
+            "database": "connected",
+            "workers": self.worker_stats()["total_workers"],
+            "queue_size": stats["queued"],
+        }

@@ -1,0 +1,400 @@
+"""The job queue: the only code that changes a job's state.
+
+Every transition is one conditional UPDATE (WHERE status IN allowed-from), so racing callers (a
+worker finishing while a user cancels) cannot both win. Claims are a single
+`UPDATE ... WHERE id = (SELECT ... LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *`; SQLAlchemy drops
+SKIP LOCKED on SQLite, where BEGIN IMMEDIATE serialises writers instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Update, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from subtitler.db import Database
+from subtitler.db.models import Job, JobLogLine, utcnow
+from subtitler.errors import BadRequest, Conflict, NotFound
+from subtitler.events import EventBus
+from subtitler.jobs.schemas import job_payload
+from subtitler.jobs.states import CANCELLABLE, MAX_RECOVERIES, RETRYABLE, JobStatus
+
+logger = logging.getLogger(__name__)
+
+
+class DuplicateJob(Conflict):
+    code = "duplicate_job"
+
+    def __init__(self, existing_id: str | None) -> None:
+        detail = (
+            f"Job already exists for this file, target language and task: {existing_id}"
+            if existing_id
+            else "Job already exists for this file, target language and task"
+        )
+        super().__init__(detail)
+        self.existing_id = existing_id
+
+
+def claim_statement(
+    *, worker_id: str, node_id: str | None, now: datetime, job_types: Sequence[str] | None = None
+) -> Update:
+    """One statement that moves the best queued job to processing and returns it."""
+    pick = select(Job.id).where(Job.status == JobStatus.QUEUED)
+    if job_types:
+        pick = pick.where(Job.job_type.in_(list(job_types)))
+    pick = (
+        pick.order_by(Job.priority.desc(), Job.created_at, Job.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(Job)
+        .where(Job.id == pick.scalar_subquery(), Job.status == JobStatus.QUEUED)
+        .values(
+            status=JobStatus.PROCESSING,
+            worker_id=worker_id,
+            node_id=node_id,
+            started_at=now,
+            heartbeat_at=now,
+            progress=0.0,
+            current_stage=None,
+            eta_seconds=None,
+        )
+        .returning(Job)
+    )
+
+
+class JobQueue:
+    def __init__(self, db: Database, bus: EventBus, *, node_id: str) -> None:
+        self._db = db
+        self._bus = bus
+        self.node_id = node_id
+
+    # --- creation -------------------------------------------------------------------------
+    async def enqueue(self, **fields: Any) -> Job:
+        job = Job(**fields)
+        job.status = JobStatus.QUEUED
+        try:
+            async with self._db.write() as session:
+                session.add(job)
+                await session.flush()
+                session.add(JobLogLine(job_id=job.id, message=_created_message(job)))
+        except IntegrityError:
+            existing = await self.find_active(
+                file_path=job.file_path,
+                target_lang=job.target_lang,
+                task=job.transcribe_or_translate,
+            )
+            raise DuplicateJob(existing.id if existing else None) from None
+        self._bus.publish("job_created", job_payload(job))
+        return job
+
+    async def find_active(
+        self, *, file_path: str, target_lang: str | None, task: str
+    ) -> Job | None:
+        stmt = select(Job).where(
+            Job.file_path == file_path,
+            func.coalesce(Job.target_lang, "") == (target_lang or ""),
+            Job.transcribe_or_translate == task,
+            Job.status.in_([JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.COMPLETED]),
+        )
+        async with self._db.read() as session:
+            return await session.scalar(stmt)
+
+    # --- workers --------------------------------------------------------------------------
+    async def claim(self, *, worker_id: str, job_types: Sequence[str] | None = None) -> Job | None:
+        stmt = claim_statement(
+            worker_id=worker_id, node_id=self.node_id, now=utcnow(), job_types=job_types
+        )
+        async with self._db.write() as session:
+            job = (await session.execute(stmt)).scalars().first()
+            if job is not None:
+                session.add(JobLogLine(job_id=job.id, message=f"claimed by {worker_id}"))
+        if job is not None:
+            self._publish_update(job, "status", "worker_id", "started_at", "progress")
+        return job
+
+    async def report_progress(
+        self,
+        job_id: str,
+        *,
+        worker_id: str,
+        progress: float | None = None,
+        stage: str | None = None,
+        eta_seconds: float | None = None,
+        **fields: Any,
+    ) -> bool:
+        """Record progress of a running job. False when the job is no longer this worker's
+        (cancelled, requeued): the worker should stop."""
+        values: dict[str, Any] = {"heartbeat_at": utcnow(), **fields}
+        if progress is not None:
+            values["progress"] = max(0.0, min(100.0, round(progress, 2)))
+        if stage is not None:
+            values["current_stage"] = stage
+        values["eta_seconds"] = eta_seconds
+        job = await self._transition(
+            job_id, allowed=(JobStatus.PROCESSING,), values=values, worker_id=worker_id
+        )
+        if job is None:
+            return False
+        self._publish_update(job, *(k for k in values if k != "heartbeat_at"))
+        return True
+
+    async def complete(self, job_id: str, *, worker_id: str, **result: Any) -> Job | None:
+        now = utcnow()
+        values = {
+            "status": JobStatus.COMPLETED,
+            "completed_at": now,
+            "progress": 100.0,
+            "eta_seconds": None,
+            "error": None,
+            "error_code": None,
+            **result,
+        }
+        job = await self._transition(
+            job_id,
+            allowed=(JobStatus.PROCESSING,),
+            values=values,
+            worker_id=worker_id,
+            log="completed",
+        )
+        if job is not None:
+            self._publish_update(job, *values)
+        return job
+
+    async def fail(
+        self, job_id: str, *, worker_id: str | None, error: str, error_code: str, **result: Any
+    ) -> Job | None:
+        values = {
+            "status": JobStatus.FAILED,
+            "completed_at": utcnow(),
+            "eta_seconds": None,
+            "error": error,
+            "error_code": error_code,
+            **result,
+        }
+        job = await self._transition(
+            job_id,
+            allowed=(JobStatus.PROCESSING,),
+            values=values,
+            worker_id=worker_id,
+            log=f"failed ({error_code}): {error}",
+            level="error",
+        )
+        if job is not None:
+            self._publish_update(job, *values)
+        return job
+
+    async def requeue(self, job_id: str, *, reason: str) -> Job | None:
+        """Put a processing job back (its worker died or was removed)."""
+        values = {
+            "status": JobStatus.QUEUED,
+            "worker_id": None,
+            "started_at": None,
+            "progress": 0.0,
+            "current_stage": None,
+            "eta_seconds": None,
+        }
+        job = await self._transition(
+            job_id,
+            allowed=(JobStatus.PROCESSING,),
+            values=values,
+            log=f"requeued: {reason}",
+            level="warning",
+        )
+        if job is not None:
+            self._publish_update(job, *values)
+        return job
+
+    # --- users ----------------------------------------------------------------------------
+    async def cancel(self, job_id: str, *, reason: str = "cancelled by user") -> Job:
+        values = {
+            "status": JobStatus.CANCELLED,
+            "completed_at": utcnow(),
+            "eta_seconds": None,
+            "error": reason,
+            "error_code": "cancelled",
+        }
+        job = await self._transition(
+            job_id, allowed=tuple(CANCELLABLE), values=values, log=reason, level="warning"
+        )
+        if job is None:
+            current = await self.get(job_id)
+            raise BadRequest(
+                f"Job {job_id} is already {current.status} and cannot be cancelled",
+                code="job_not_cancellable",
+            )
+        self._publish_update(job, *values)
+        return job
+
+    async def retry(self, job_id: str) -> Job:
+        values = {
+            "status": JobStatus.QUEUED,
+            "retry_count": Job.retry_count + 1,
+            "progress": 0.0,
+            "current_stage": None,
+            "eta_seconds": None,
+            "error": None,
+            "error_code": None,
+            "worker_id": None,
+            "started_at": None,
+            "completed_at": None,
+        }
+        try:
+            job = await self._transition(
+                job_id, allowed=tuple(RETRYABLE), values=values, log="retried by user"
+            )
+        except IntegrityError:
+            current = await self.get(job_id)
+            existing = await self.find_active(
+                file_path=current.file_path,
+                target_lang=current.target_lang,
+                task=current.transcribe_or_translate,
+            )
+            raise DuplicateJob(existing.id if existing else None) from None
+        if job is None:
+            current = await self.get(job_id)
+            raise BadRequest(
+                f"Job {job_id} is {current.status}; only failed jobs can be retried",
+                code="job_not_retryable",
+            )
+        self._publish_update(job, *values)
+        return job
+
+    async def clear(self, *, status: str = JobStatus.COMPLETED) -> int:
+        async with self._db.write() as session:
+            result = await session.execute(
+                delete(Job).where(Job.status == status).returning(Job.id)
+            )
+            count = len(result.all())
+        if count:
+            self._bus.publish("jobs_cleared", {"status": status, "count": count})
+        return count
+
+    async def log(self, job_id: str, message: str, *, level: str = "info") -> None:
+        async with self._db.write() as session:
+            session.add(JobLogLine(job_id=job_id, message=message, level=level))
+
+    # --- start-up -------------------------------------------------------------------------
+    async def recover_orphans(self) -> tuple[int, int]:
+        """Jobs this node left `processing` when it died go back to `queued` and count one more
+        in `recovered_count` (not `retry_count`, which counts a user's retries). A job that was
+        interrupted MAX_RECOVERIES times is failed instead, so one poison file cannot loop."""
+        mine = or_(Job.node_id == self.node_id, Job.node_id.is_(None))
+        async with self._db.write() as session:
+            rows = (
+                await session.scalars(select(Job).where(Job.status == JobStatus.PROCESSING, mine))
+            ).all()
+            requeued = failed = 0
+            now = utcnow()
+            for job in rows:
+                job.recovered_count += 1
+                job.worker_id = None
+                job.progress = 0.0
+                job.current_stage = None
+                job.eta_seconds = None
+                if job.recovered_count >= MAX_RECOVERIES:
+                    job.status = JobStatus.FAILED
+                    job.completed_at = now
+                    job.error = (
+                        f"the daemon stopped while running this job {job.recovered_count} times"
+                    )
+                    job.error_code = "interrupted_too_often"
+                    failed += 1
+                else:
+                    job.status = JobStatus.QUEUED
+                    job.started_at = None
+                    requeued += 1
+                session.add(
+                    JobLogLine(
+                        job_id=job.id,
+                        level="warning",
+                        message=f"daemon restarted while processing; now {job.status}",
+                    )
+                )
+        return requeued, failed
+
+    # --- reads ----------------------------------------------------------------------------
+    async def get(self, job_id: str) -> Job:
+        async with self._db.read() as session:
+            job = await session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"Job {job_id} not found", code="job_not_found")
+        return job
+
+    async def list(self, *, status: str | None, page: int, page_size: int) -> tuple[list[Job], int]:
+        stmt = select(Job)
+        count_stmt = select(func.count()).select_from(Job)
+        if status is not None:
+            stmt = stmt.where(Job.status == status)
+            count_stmt = count_stmt.where(Job.status == status)
+        stmt = stmt.order_by(Job.created_at.desc(), Job.id).offset((page - 1) * page_size)
+        async with self._db.read() as session:
+            total = int(await session.scalar(count_stmt) or 0)
+            jobs = list((await session.scalars(stmt.limit(page_size))).all())
+        return jobs, total
+
+    async def stats(self) -> dict[str, int]:
+        async with self._db.read() as session:
+            rows = (
+                await session.execute(select(Job.status, func.count()).group_by(Job.status))
+            ).all()
+        counts = {status.value: 0 for status in JobStatus}
+        for status, count in rows:
+            counts[str(status)] = int(count)
+        return {"total_jobs": sum(counts.values()), **counts}
+
+    async def logs(self, job_id: str) -> list[JobLogLine]:
+        await self.get(job_id)
+        async with self._db.read() as session:
+            return list(
+                (
+                    await session.scalars(
+                        select(JobLogLine)
+                        .where(JobLogLine.job_id == job_id)
+                        .order_by(JobLogLine.id)
+                    )
+                ).all()
+            )
+
+    # --- internals ------------------------------------------------------------------------
+    async def _transition(
+        self,
+        job_id: str,
+        *,
+        allowed: Iterable[str],
+        values: dict[str, Any],
+        worker_id: str | None = None,
+        log: str | None = None,
+        level: str = "info",
+    ) -> Job | None:
+        """Apply `values` if the job is in an allowed state; None when it is not (404 if absent)."""
+        stmt = update(Job).where(Job.id == job_id, Job.status.in_(list(allowed)))
+        if worker_id is not None:
+            stmt = stmt.where(Job.worker_id == worker_id)
+        async with self._db.write() as session:
+            job = (await session.execute(stmt.values(**values).returning(Job))).scalars().first()
+            if job is None:
+                exists = await session.scalar(select(Job.id).where(Job.id == job_id))
+                if exists is None:
+                    raise NotFound(f"Job {job_id} not found", code="job_not_found")
+                return None
+            if log:
+                session.add(JobLogLine(job_id=job_id, message=log, level=level))
+            await session.flush()
+            await session.refresh(job)
+        return job
+
+    def _publish_update(self, job: Job, *fields: str) -> None:
+        payload = job_payload(job)
+        changed = {name: payload[name] for name in fields if name in payload}
+        self._bus.publish("job_updated", {"id": job.id, **changed})
+
+
+def _created_message(job: Job) -> str:
+    target = job.target_lang or "audio language"
+    return f"created: {job.transcribe_or_translate} to {target}, preset {job.quality_preset}"

@@ -1,0 +1,41 @@
+"""Job statuses and which transitions are allowed."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class JobType(StrEnum):
+    TRANSCRIPTION = "transcription"
+    TRANSLATION = "translation"
+    ASR = "asr"
+
+
+class Task(StrEnum):
+    TRANSCRIBE = "transcribe"
+    TRANSLATE = "translate"
+
+
+class Stage(StrEnum):
+    LOADING_MODEL = "loading_model"
+    EXTRACTING_AUDIO = "extracting_audio"
+    DETECTING_LANGUAGE = "detecting_language"
+    TRANSCRIBING = "transcribing"
+    WRITING = "writing"
+    FINALIZING = "finalizing"
+
+
+TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+CANCELLABLE = frozenset({JobStatus.QUEUED, JobStatus.PROCESSING})
+RETRYABLE = frozenset({JobStatus.FAILED})
+
+# A job that was running each time the daemon died this often is failed instead of requeued.
+MAX_RECOVERIES = 3

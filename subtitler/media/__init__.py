@@ -1,0 +1,1 @@
+"""Media files: probing (MediaInfo), audio extraction and language codes."""

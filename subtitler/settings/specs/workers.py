@@ -1,0 +1,29 @@
+"""Worker pool size, read by the worker pool at start (subtitler.workers)."""
+
+from __future__ import annotations
+
+from subtitler.settings.registry import SettingSpec
+
+SPECS = [
+    SettingSpec(
+        key="worker_cpu_count",
+        category="workers",
+        value_type="integer",
+        default=1,
+        minimum=0,
+        maximum=64,
+        description="Number of CPU workers the pool starts with. Written back by the Workers API.",
+    ),
+    SettingSpec(
+        key="worker_gpu_count",
+        category="workers",
+        value_type="integer",
+        default=-1,
+        minimum=-1,
+        maximum=64,
+        description=(
+            "Number of GPU workers the pool starts with; -1 means one per visible GPU. "
+            "Written back by the Workers API."
+        ),
+    ),
+]

@@ -1,0 +1,5 @@
+"""The first-run setup wizard."""
+
+from subtitler.setup.service import SetupService
+
+__all__ = ["SetupService"]

@@ -1,0 +1,1 @@
+"""Workers: faster-whisper model resolution and the transcription engine a worker keeps warm."""
