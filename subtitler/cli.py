@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from subtitler import __version__
 from subtitler.config import Config, ConfigError, load_config
@@ -15,14 +14,13 @@ from subtitler.config import Config, ConfigError, load_config
 app = typer.Typer(help="subtitler: subtitles for a home media library.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-err = Console(stderr=True)
 
 
 def _config(**overrides: object) -> Config:
     try:
         return load_config(**overrides)
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
 
 

@@ -51,8 +51,25 @@ def _parse_ip(text: str | None) -> IpAddress | None:
     return addr
 
 
+LOCAL_NETWORKS = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "127.0.0.0/8",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "169.254.0.0/16",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+    )
+)
+
+
 def _is_local(addr: IpAddress) -> bool:
-    return addr.is_loopback or addr.is_private or addr.is_link_local
+    """Loopback, RFC 1918 / ULA private LANs and link-local: not every range Python calls
+    private (documentation and benchmarking ranges are not anybody's LAN)."""
+    return any(addr in net for net in LOCAL_NETWORKS if addr.version == net.version)
 
 
 def _in_networks(addr: IpAddress, networks: Iterable[str]) -> bool:

@@ -326,7 +326,7 @@ class JobQueue:
             raise NotFound(f"Job {job_id} not found", code="job_not_found")
         return job
 
-    async def list(self, *, status: str | None, page: int, page_size: int) -> tuple[list[Job], int]:
+    async def page(self, *, status: str | None, page: int, page_size: int) -> tuple[list[Job], int]:
         stmt = select(Job)
         count_stmt = select(func.count()).select_from(Job)
         if status is not None:

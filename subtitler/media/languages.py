@@ -26,13 +26,25 @@ def _parse(text: str) -> langcodes.Language | None:
     except (LookupError, ValueError):
         lang = None
     if lang is None or not lang.is_valid() or lang.language in (None, "und"):
-        try:
-            lang = langcodes.find(value)
-        except LookupError:
+        lang = _find_by_name(value)
+        if lang is None:
             return None
     if lang.language in (None, "und"):
         return None
     return lang
+
+
+def _find_by_name(name: str) -> langcodes.Language | None:
+    """A language named in English or in itself ("Japanese", "español"), matched exactly:
+    langcodes.find alone is fuzzy and would read "klingonese" as Klingon."""
+    try:
+        found = langcodes.find(name)
+    except LookupError:
+        return None
+    base = langcodes.Language.get(found.language or "und")
+    wanted = name.casefold()
+    names = {base.display_name("en").casefold(), base.autonym().casefold()}
+    return found if wanted in names else None
 
 
 def parse_language(text: str | None) -> str | None:

@@ -101,7 +101,7 @@ class SettingsService:
         return new_key
 
     # --- the API's operations -------------------------------------------------------------
-    async def list(self, category: str | None = None) -> list[Setting]:
+    async def list_rows(self, category: str | None = None) -> list[Setting]:
         if category is not None and category not in CATEGORIES:
             raise BadRequest(
                 f"unknown category {category!r}; one of {', '.join(CATEGORIES)}",

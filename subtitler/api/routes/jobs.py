@@ -20,7 +20,7 @@ async def list_jobs(
     page_size: int = Query(default=50, ge=1, le=500),
     daemon: Daemon = Depends(get_daemon),
 ) -> JobList:
-    jobs, total = await daemon.queue.list(status=status_filter, page=page, page_size=page_size)
+    jobs, total = await daemon.queue.page(status=status_filter, page=page, page_size=page_size)
     return JobList(
         jobs=[JobOut.model_validate(job) for job in jobs],
         total=total,

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/settings", tags=["settings"])
 async def list_settings(
     category: str | None = Query(default=None), daemon: Daemon = Depends(get_daemon)
 ) -> list[SettingOut]:
-    return [SettingOut.model_validate(row) for row in await daemon.settings.list(category)]
+    return [SettingOut.model_validate(row) for row in await daemon.settings.list_rows(category)]
 
 
 @router.post("/bulk-update", response_model=Message)

@@ -1,0 +1,168 @@
+"""`subtitler serve` as a real process: recovery after SIGKILL, graceful SIGTERM, bad config,
+server-sent events over a real socket, and the CLI's other commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from subtitler.db.engine import configure_sqlite, immediate_options
+from subtitler.db.models import Job, utcnow
+from subtitler.jobs.queue import claim_statement
+from tests.conftest import SUBTITLER, ServerProcess, start_server
+
+pytestmark = pytest.mark.slow
+
+
+def _claim_as_a_worker(db_file: Path, worker_id: str) -> str:
+    engine = create_engine(f"sqlite:///{db_file}")
+    configure_sqlite(engine)
+    with Session(engine.execution_options(**immediate_options())) as session, session.begin():
+        stmt = claim_statement(worker_id=worker_id, node_id=None, now=utcnow())
+        job = session.execute(stmt).scalars().one()
+        job_id = job.id
+    engine.dispose()
+    return job_id
+
+
+def test_job_processing_when_killed_is_queued_again_after_restart(
+    server: ServerProcess, media_file: Path
+) -> None:
+    created = httpx.post(
+        f"{server.url}/api/jobs", json={"file_path": str(media_file), "target_lang": "eng"}
+    )
+    assert created.status_code == 201
+    job_id = _claim_as_a_worker(server.data_dir / "subtitler.db", "worker-cpu-0")
+    assert httpx.get(f"{server.url}/api/jobs/{job_id}").json()["status"] == "processing"
+
+    assert server.stop(signal.SIGKILL) == -signal.SIGKILL
+    restarted = start_server(server.data_dir)
+    try:
+        job = httpx.get(f"{restarted.url}/api/jobs/{job_id}").json()
+        assert job["status"] == "queued"
+        assert job["recovered_count"] == 1
+        assert job["retry_count"] == 0
+        assert job["worker_id"] is None
+        log = httpx.get(f"{restarted.url}/api/jobs/{job_id}/log").json()
+        assert "daemon restarted while processing" in log[-1]["message"]
+    finally:
+        restarted.stop(signal.SIGKILL)
+
+
+def test_sigterm_stops_gracefully(server: ServerProcess) -> None:
+    # uvicorn shuts down cleanly, then re-raises the signal so the exit status says SIGTERM.
+    assert server.stop(signal.SIGTERM) in (0, -signal.SIGTERM)
+    log = server.log()
+    assert "Waiting for application shutdown" in log
+    assert "subtitler stopped" in log
+
+
+def test_server_sent_events_over_a_real_socket(server: ServerProcess, media_file: Path) -> None:
+    received: list[dict[str, object]] = []
+    connected = threading.Event()
+
+    def listen() -> None:
+        with httpx.stream("GET", f"{server.url}/api/events", timeout=30) as resp:
+            assert resp.headers["content-type"].startswith("text/event-stream")
+            event_type = None
+            for line in resp.iter_lines():
+                if line.startswith(": connected"):
+                    connected.set()
+                elif line.startswith("event: "):
+                    event_type = line[len("event: ") :]
+                elif line.startswith("data: "):
+                    received.append({"type": event_type, **json.loads(line[len("data: ") :])})
+                    if event_type == "job_updated":
+                        return
+
+    listeners = [threading.Thread(target=listen) for _ in range(3)]
+    for t in listeners:
+        t.start()
+    assert connected.wait(10)
+    job = httpx.post(
+        f"{server.url}/api/jobs", json={"file_path": str(media_file), "target_lang": "eng"}
+    ).json()
+    httpx.delete(f"{server.url}/api/jobs/{job['id']}")
+    for t in listeners:
+        t.join(timeout=20)
+    created = [e for e in received if e["type"] == "job_created"]
+    updated = [e for e in received if e["type"] == "job_updated"]
+    assert len(created) == 3 and all(e["id"] == job["id"] for e in created)
+    assert len(updated) == 3 and all(e["status"] == "cancelled" for e in updated)
+    assert created[0]["file_path"] == str(media_file)
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"SUBTITLER_PORT": "99999"}, "SUBTITLER_PORT='99999'"),
+        ({"SUBTITLER_PORT": "http"}, "SUBTITLER_PORT='http'"),
+        ({"SUBTITLER_LOG_LEVEL": "loud"}, "SUBTITLER_LOG_LEVEL='loud'"),
+        ({"SUBTITLER_DATABASE_URL": "mysql://x"}, "SUBTITLER_DATABASE_URL='mysql://x'"),
+    ],
+)
+def test_bad_config_exits_2_naming_the_variable(
+    tmp_path: Path, env: dict[str, str], needle: str
+) -> None:
+    result = subprocess.run(
+        [SUBTITLER, "serve", "--data-dir", str(tmp_path)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert needle in result.stderr
+
+
+def test_cli_api_key_version_and_db_upgrade(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [SUBTITLER, *args], capture_output=True, text=True, timeout=60, check=True
+    ).stdout.strip()
+    assert run("version").startswith("subtitler ")
+    assert "up to date" in run("db", "upgrade", "--data-dir", data)
+    key = run("api-key", "--data-dir", data)
+    assert len(key) >= 20
+    assert run("api-key", "--data-dir", data) == key  # stable, not regenerated
+    srv = start_server(Path(data))
+    try:
+        public = httpx.get(f"{srv.url}/api/settings/api_key").json()
+        assert public["value"] == key
+    finally:
+        srv.stop()
+
+
+def test_migration_backs_up_an_older_database(tmp_path: Path) -> None:
+    """A database at an older revision is copied aside before it is migrated."""
+    data = tmp_path / "data"
+    subprocess.run([SUBTITLER, "db", "upgrade", "--data-dir", str(data)], check=True, timeout=60)
+    db_file = data / "subtitler.db"
+    engine = create_engine(f"sqlite:///{db_file}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'base-test'")
+    engine.dispose()
+    # An unknown revision cannot be migrated: the daemon refuses instead of guessing, and the
+    # backup is already there.
+    result = subprocess.run(
+        [SUBTITLER, "db", "upgrade", "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    backups = list(data.glob("subtitler.db.bak-*"))
+    assert len(backups) == 1
+    engine = create_engine(f"sqlite:///{backups[0]}")
+    with Session(engine) as session:
+        assert session.scalars(select(Job)).all() == []
+    engine.dispose()
