@@ -28,6 +28,9 @@ class Config(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     node_id: str = Field(default_factory=socket.gethostname, min_length=1)
     sse_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    start_workers: bool = Field(
+        default=True, description="Start the worker pool from settings at start-up"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -20,9 +20,13 @@ from subtitler.events import EventBus
 from subtitler.jobs import JobQueue, JobService
 from subtitler.settings import SettingsService
 from subtitler.setup import SetupService
+from subtitler.subtitles.registry import WrittenSubtitles
 from subtitler.system.resources import CpuSampler, Nvml
+from subtitler.workers.pool import WorkerPool
 
 logger = logging.getLogger(__name__)
+
+POOL_STOP_TIMEOUT = 5.0  # seconds a running job gets at shutdown before it is requeued
 
 
 class Daemon:
@@ -37,6 +41,15 @@ class Daemon:
         self.setup = SetupService(self.db, self.settings, host=config.host, port=config.port)
         self.cpu = CpuSampler()
         self.nvml = Nvml()
+        self.pool = WorkerPool(
+            queue=self.queue,
+            settings=self.settings,
+            bus=self.bus,
+            nvml=self.nvml,
+            models_dir=str(config.models_dir.resolve()),
+            log_level=config.log_level,
+            written=WrittenSubtitles(self.db),
+        )
         self.stop_event = asyncio.Event()
         self.started = False
         self._started_monotonic: float | None = None
@@ -68,6 +81,7 @@ class Daemon:
             )
         self._clean_spool()
         await self.cpu.start()
+        await self.pool.start(start_workers=self.config.start_workers)
         self.stop_event.clear()
         self._started_monotonic = time.monotonic()
         self.started = True
@@ -77,6 +91,7 @@ class Daemon:
         if not self.started:
             return
         self.stop_event.set()
+        await self.pool.shutdown(timeout=POOL_STOP_TIMEOUT)
         await self.cpu.stop()
         await self.db.dispose()
         self.started = False
@@ -94,16 +109,7 @@ class Daemon:
                 child.unlink(missing_ok=True)
 
     def worker_stats(self) -> dict[str, Any]:
-        """The worker pool's counters (no pool is running yet: all zero)."""
-        return {
-            "total_workers": 0,
-            "cpu_workers": 0,
-            "gpu_workers": 0,
-            "idle_workers": 0,
-            "busy_workers": 0,
-            "total_jobs_completed": 0,
-            "total_jobs_failed": 0,
-        }
+        return self.pool.stats()
 
     def scanner_status(self) -> dict[str, Any]:
         """The scanner's state (no scheduler or watcher is running yet)."""

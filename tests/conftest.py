@@ -25,7 +25,12 @@ SUBTITLER = str(Path(sys.executable).with_name("subtitler"))
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    return Config(data_dir=tmp_path / "data", sse_heartbeat_seconds=0.5, node_id="test-node")
+    return Config(
+        data_dir=tmp_path / "data",
+        sse_heartbeat_seconds=0.5,
+        node_id="test-node",
+        start_workers=False,  # API tests drive the queue themselves
+    )
 
 
 @pytest.fixture

@@ -10,7 +10,16 @@ from fastapi import FastAPI
 from subtitler import __version__
 from subtitler.api.auth import ApiKeyMiddleware
 from subtitler.api.errors import install_error_handlers
-from subtitler.api.routes import events, filesystem, jobs, resources, settings, setup, system
+from subtitler.api.routes import (
+    events,
+    filesystem,
+    jobs,
+    resources,
+    settings,
+    setup,
+    system,
+    workers,
+)
 from subtitler.daemon import Daemon
 
 
@@ -34,7 +43,7 @@ def create_app(daemon: Daemon) -> FastAPI:
     )
     app.state.daemon = daemon
     install_error_handlers(app)
-    for module in (system, jobs, settings, resources, filesystem, setup, events):
+    for module in (system, workers, jobs, settings, resources, filesystem, setup, events):
         app.include_router(module.router)
     app.add_middleware(ApiKeyMiddleware, settings_reader=daemon.settings.get)
     return app

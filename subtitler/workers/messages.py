@@ -1,0 +1,24 @@
+"""What the supervisor and a worker process say to each other over their pipe.
+
+Each message is a `(kind, payload)` tuple of plain data, so it pickles cheaply and never carries a
+database object: worker processes never open the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# supervisor -> worker
+RUN = "run"  # payload: {"job": job dict, "settings": settings snapshot, "models_dir": str}
+CANCEL = "cancel"  # payload: job id
+STOP = "stop"  # payload: None
+
+# worker -> supervisor
+READY = "ready"  # payload: {"pid": int}
+PROGRESS = "progress"  # payload: {"job_id", "progress", "stage", "eta_seconds", "fields"}
+LOG = "log"  # payload: {"job_id", "level", "message"}
+DONE = "done"  # payload: {"job_id", "result": fields to store}
+FAILED = "failed"  # payload: {"job_id", "error", "error_code", "fields"}
+CANCELLED = "cancelled"  # payload: {"job_id"}
+
+Message = tuple[str, Any]

@@ -1,0 +1,244 @@
+"""From a queued job to a subtitle file: runs inside a worker process, never on the event loop.
+
+Stages: loading_model -> extracting_audio -> detecting_language -> transcribing -> writing ->
+finalizing, each reported with progress (0-100) and an ETA from the measured speed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from subtitler.errors import SubtitlerError
+from subtitler.jobs.states import Stage
+from subtitler.media.audio import choose_audio_track, extract_audio, probe_audio
+from subtitler.media.languages import same_language, to_alpha2
+from subtitler.subtitles.cleanup import clean_segments
+from subtitler.subtitles.cues import CueStyle, build_cues
+from subtitler.subtitles.formats import render
+from subtitler.subtitles.naming import OutputOptions, subtitle_path
+from subtitler.subtitles.writer import ensure_writable, write_atomic
+from subtitler.workers.engine import Cancelled, TranscriptionEngine
+from subtitler.workers.models import ResolvedModel, TranscribeOptions, choose_model_from_settings
+
+logger = logging.getLogger(__name__)
+
+ENGLISH = "eng"
+# Share of the progress bar each stage ends at.
+_STAGE_END = {
+    Stage.LOADING_MODEL: 5.0,
+    Stage.EXTRACTING_AUDIO: 10.0,
+    Stage.DETECTING_LANGUAGE: 14.0,
+    Stage.TRANSCRIBING: 95.0,
+    Stage.WRITING: 99.0,
+}
+
+
+class Reporter(Protocol):
+    def progress(
+        self, progress: float, *, stage: str | None = None, eta_seconds: float | None = None,
+        **fields: Any,
+    ) -> None: ...  # fmt: skip
+
+    def log(self, message: str, *, level: str = "info") -> None: ...
+
+    def cancelled(self) -> bool: ...
+
+
+class JobFailed(SubtitlerError):
+    """A failure that also carries fields to store on the job (e.g. the detected language)."""
+
+    def __init__(self, detail: str, *, code: str, fields: dict[str, Any]) -> None:
+        super().__init__(detail, code=code)
+        self.fields = fields
+
+
+class JobRunner:
+    """Keeps one engine warm between jobs (a new model or compute type replaces it)."""
+
+    def __init__(self, *, worker_id: str, device: str, device_index: int) -> None:
+        self.worker_id = worker_id
+        self.device = device
+        self.device_index = device_index
+        self._engine: TranscriptionEngine | None = None
+        self._idle_unload_seconds = 600.0
+
+    def unload_if_idle(self) -> None:
+        if self._engine is not None:
+            self._engine.unload_if_idle(self._idle_unload_seconds)
+
+    def _engine_for(self, model: ResolvedModel, compute_type: str) -> TranscriptionEngine:
+        engine = self._engine
+        if (
+            engine is not None
+            and engine.model_info.path == model.path
+            and (engine.compute_type == compute_type or engine.fallback_reason)
+        ):
+            return engine
+        if engine is not None:
+            engine.unload()
+        wanted_compute = compute_type if self.device == "cpu" else None
+        self._engine = TranscriptionEngine(
+            model=model, device=self.device, compute_type=wanted_compute,
+            device_index=self.device_index, cpu_threads=1 if self.device == "cpu" else 0,
+        )  # fmt: skip
+        return self._engine
+
+    def run(
+        self,
+        *,
+        job: Mapping[str, Any],
+        settings: Mapping[str, Any],
+        models_dir: str,
+        reporter: Reporter,
+    ) -> dict[str, Any]:
+        started = time.monotonic()
+        media = Path(job["file_path"])
+        options = TranscribeOptions.from_settings(settings, preset=job["quality_preset"])
+        self._idle_unload_seconds = options.idle_unload_seconds
+        target = job.get("target_lang")
+        source = job.get("source_lang")
+        fields: dict[str, Any] = {}
+
+        def check_cancel() -> bool:
+            return reporter.cancelled()
+
+        # The audio first: it is cheap and tells us the track's language.
+        reporter.progress(1.0, stage=Stage.EXTRACTING_AUDIO)
+        tracks, _ = probe_audio(media)
+        track, why = choose_audio_track(
+            tracks, source_lang=source, preferred_languages=options.preferred_audio_languages
+        )
+        reporter.log(f"audio track {track.index} chosen: {why}")
+        source = source or track.language
+        audio = extract_audio(media, track=track.index, cancel=check_cancel)
+        if audio.offset:
+            reporter.log(f"audio starts at {audio.offset:+.3f} s; cue times compensated")
+        duration = audio.duration
+        if check_cancel():
+            raise Cancelled("cancelled")
+
+        reporter.progress(_STAGE_END[Stage.EXTRACTING_AUDIO], stage=Stage.LOADING_MODEL)
+        choice = choose_model_from_settings(
+            settings, preset=job["quality_preset"], models_dir=Path(models_dir),
+            language=to_alpha2(source) if source else None,
+            task="translate" if target and same_language(target, ENGLISH) else "transcribe",
+        )  # fmt: skip
+        if choice.fallback_reason:
+            reporter.log(choice.fallback_reason, level="warning")
+        engine = self._engine_for(choice.model, options.preset.compute_type)
+        engine.load()
+        if engine.fallback_reason:
+            reporter.log(engine.fallback_reason, level="warning")
+        device_used = f"cuda:{engine.device_index}" if engine.device == "cuda" else "cpu"
+        fields.update(model_used=choice.model.name, device_used=device_used)
+        reporter.log(f"model {choice.model.name} ({choice.model.source}) on {device_used} "
+                     f"({engine.compute_type})")  # fmt: skip
+        reporter.progress(_STAGE_END[Stage.LOADING_MODEL], stage=Stage.LOADING_MODEL, **fields)
+
+        if source is None:
+            source = self._detect(engine, audio.samples, options, reporter, fields)
+        fields["source_lang"] = source
+        task = _task_for(source=source, target=target, fields=fields)
+
+        reporter.progress(_STAGE_END[Stage.DETECTING_LANGUAGE], stage=Stage.TRANSCRIBING)
+        low, high = _STAGE_END[Stage.DETECTING_LANGUAGE], _STAGE_END[Stage.TRANSCRIBING]
+
+        def on_progress(fraction: float, eta: float | None) -> None:
+            reporter.progress(low + (high - low) * fraction, stage=Stage.TRANSCRIBING,
+                              eta_seconds=round(eta, 1) if eta is not None else None)  # fmt: skip
+
+        result = engine.transcribe(
+            audio.samples, language=to_alpha2(source) if source else None, task=task,
+            progress=on_progress, cancel=check_cancel, **options.engine_kwargs(),
+        )  # fmt: skip
+        fields["speech_ratio"] = round(result.speech_ratio, 4)
+        speed = duration / result.elapsed if result.elapsed else None
+        reporter.log(
+            f"transcribed {duration:.1f} s of audio in {result.elapsed:.1f} s"
+            + (f" ({speed:.1f}x realtime)" if speed else "")
+            + f"; speech ratio {result.speech_ratio:.2f}, {len(result.segments)} segments"
+        )
+        if result.speech_ratio <= options.min_speech_ratio or not result.segments:
+            reporter.log("no speech found: nothing written", level="warning")
+            return {**fields, "speech_detected": False, "segments_count": 0,
+                    "processing_time_seconds": round(time.monotonic() - started, 2)}  # fmt: skip
+        fields["speech_detected"] = True
+
+        reporter.progress(_STAGE_END[Stage.TRANSCRIBING], stage=Stage.WRITING)
+        out_language = ENGLISH if task == "translate" else source
+        style = CueStyle.from_settings(settings, language=to_alpha2(out_language or "") or None)
+        segments = clean_segments(
+            result.segments, speech=result.speech if options.vad_filter else None,
+            strip_annotations=style.strip_annotations,
+        )  # fmt: skip
+        cues = build_cues(segments, style)
+        output = OutputOptions.from_settings(settings, fmt=job.get("output_format"))
+        path = subtitle_path(media, language=out_language, options=output)
+        written: Mapping[str, str] = job.get("written_subtitles") or {}
+        ensure_writable(
+            path, overwrite=output.overwrite,
+            written_by_us=lambda p, sha: written.get(str(p)) == sha,
+        )  # fmt: skip
+        text = render(cues, fmt=output.fmt, segments=segments, language=out_language,
+                      duration=duration)  # fmt: skip
+        if check_cancel():
+            raise Cancelled("cancelled before writing")
+        sha = write_atomic(path, text)
+        reporter.log(f"wrote {len(cues)} cues to {path}")
+        reporter.progress(_STAGE_END[Stage.WRITING], stage=Stage.FINALIZING)
+        return {
+            **fields,
+            "output_path": str(path),
+            "output_format": output.fmt,
+            "output_sha256": sha,
+            "segments_count": len(cues),
+            "processing_time_seconds": round(time.monotonic() - started, 2),
+        }
+
+    @staticmethod
+    def _detect(
+        engine: TranscriptionEngine,
+        samples: Any,
+        options: TranscribeOptions,
+        reporter: Reporter,
+        fields: dict[str, Any],
+    ) -> str:
+        reporter.progress(_STAGE_END[Stage.LOADING_MODEL], stage=Stage.DETECTING_LANGUAGE)
+        if not engine.model_info.multilingual:
+            reporter.log(f"model {engine.model_info.name} is English-only: assuming English")
+            return ENGLISH
+        detection = engine.detect_language(samples, min_confidence=options.detection_min_confidence)
+        votes = ", ".join(f"{lang}@{start:.0f}s={p:.2f}" for start, lang, p in detection.votes)
+        reporter.log(
+            f"language votes: {votes or 'none (too little speech)'} -> "
+            f"{detection.whisper_code or '?'} ({detection.confidence:.2f})"
+        )
+        fields["source_lang_confidence"] = round(detection.confidence, 3)
+        if detection.code is None:
+            raise JobFailed(
+                f"could not tell the audio's language (best guess {detection.whisper_code or '?'}"
+                f" at {detection.confidence:.2f}, below the language_detection_min_confidence "
+                f"{options.detection_min_confidence}); set the job's source_lang",
+                code="language_undetermined",
+                fields=fields,
+            )
+        return detection.code
+
+
+def _task_for(*, source: str | None, target: str | None, fields: dict[str, Any]) -> str:
+    """transcribe writes the audio's language; an English target on other audio uses Whisper's
+    translate task; any other target language needs a translation backend we do not have yet."""
+    if not target or same_language(target, source):
+        return "transcribe"
+    if same_language(target, ENGLISH):
+        return "translate"
+    raise JobFailed(
+        f"the audio is {source or 'in an unknown language'} and the target is {target}: "
+        "translation to languages other than English is not available yet",
+        code="translation_unavailable",
+        fields=fields,
+    )

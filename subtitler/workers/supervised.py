@@ -1,0 +1,346 @@
+"""One supervised worker: its OS process, its pipe, and the loop that feeds it jobs.
+
+The supervisor side runs on the daemon's event loop and is the only database writer: it claims a
+job, hands it to the process, and turns the process's messages into queue transitions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from subtitler.db.models import Job
+from subtitler.jobs.queue import JobQueue
+from subtitler.jobs.schemas import job_payload
+from subtitler.subtitles.registry import WrittenSubtitles
+from subtitler.workers import messages as msg
+from subtitler.workers.child import worker_main
+
+logger = logging.getLogger(__name__)
+
+_CTX = multiprocessing.get_context("spawn")
+RESTART_BUDGET = 5  # restarts allowed ...
+RESTART_WINDOW = 60.0  # ... within this many seconds, then status "error"
+CANCEL_GRACE = 5.0  # seconds a process gets to stop a cancelled job before it is killed
+CLAIM_POLL = 2.0  # seconds between claims when idle and nothing woke us
+EOF_MESSAGE = ("eof", None)
+
+
+@dataclass
+class WorkerSpec:
+    worker_id: str
+    worker_type: str  # cpu | gpu
+    device_id: int | None
+
+
+@dataclass
+class WorkerState:
+    status: str = "starting"  # starting | idle | busy | stopping | stopped | error
+    current_job_id: str | None = None
+    progress: float | None = None
+    eta: float | None = None
+    stage: str | None = None
+    jobs_completed: int = 0
+    jobs_failed: int = 0
+    pid: int | None = None
+    error: str | None = None
+    started: float = field(default_factory=time.monotonic)
+
+
+class SupervisedWorker:
+    def __init__(
+        self,
+        spec: WorkerSpec,
+        *,
+        queue: JobQueue,
+        snapshot: Callable[[], dict[str, Any]],
+        log_level: str,
+        crashed_jobs: dict[str, int],
+        written: WrittenSubtitles,
+        vram_probe: Callable[[int], int | None],
+    ) -> None:
+        self.spec = spec
+        self.state = WorkerState()
+        self._queue = queue
+        self._snapshot = snapshot
+        self._log_level = log_level
+        self._crashed_jobs = crashed_jobs
+        self._written = written
+        self._vram_probe = vram_probe
+        self._proc: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self._wake = asyncio.Event()
+        self._draining = False
+        self._restarts: deque[float] = deque()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def worker_id(self) -> str:
+        return self.spec.worker_id
+
+    # --- control from the pool ------------------------------------------------------------
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=self.worker_id)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def cancel_job(self, job_id: str) -> None:
+        if self.state.current_job_id == job_id:
+            self._send((msg.CANCEL, job_id))
+
+    async def stop(self, *, timeout: float) -> None:
+        """Stop claiming; let the current job finish within `timeout`; then kill and requeue."""
+        self._draining = True
+        self.state.status = "stopping" if self.state.current_job_id else "stopped"
+        self._wake.set()
+        job_id = self.state.current_job_id
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout)
+                job_id = None  # it finished (or failed) on its own
+            except TimeoutError:
+                job_id = self.state.current_job_id
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+        await self._kill()
+        if job_id is not None:
+            await self._queue.requeue(job_id, reason=f"{self.worker_id} was stopped")
+        self.state = WorkerState(
+            status="stopped",
+            jobs_completed=self.state.jobs_completed,
+            jobs_failed=self.state.jobs_failed,
+            started=self.state.started,
+        )
+
+    # --- the loop -------------------------------------------------------------------------
+    async def _run(self) -> None:
+        try:
+            while not self._draining:
+                if not self._alive():
+                    if not await self._spawn():
+                        return
+                    continue
+                self.state.status = "idle"
+                job = await self._queue.claim(worker_id=self.worker_id)
+                if job is None:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), CLAIM_POLL)
+                    continue
+                await self._execute(job)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.exception("%s supervisor loop failed", self.worker_id)
+            self.state.status, self.state.error = "error", str(exc)
+
+    async def _execute(self, job: Job) -> None:
+        self.state.status = "busy"
+        self.state.current_job_id, self.state.progress, self.state.eta = job.id, 0.0, None
+        settings = self._snapshot()
+        written = await self._written.for_media(job.file_path)
+        self._send(
+            (
+                msg.RUN,
+                {
+                    "job": job_payload(job)
+                    | {"options": job.options, "written_subtitles": written},
+                    "settings": settings,
+                    "models_dir": settings["__models_dir__"],
+                },
+            )
+        )
+        cancel_deadline: float | None = None
+        try:
+            while True:
+                try:
+                    kind, payload = await asyncio.wait_for(self._inbox.get(), 1.0)
+                except TimeoutError:
+                    if not self._alive():
+                        kind, payload = EOF_MESSAGE
+                    elif cancel_deadline is not None and time.monotonic() > cancel_deadline:
+                        logger.warning("%s did not stop job %s in time", self.worker_id, job.id)
+                        await self._kill()
+                        return
+                    else:
+                        continue
+                if kind == msg.PROGRESS:
+                    still_mine = await self._queue.report_progress(
+                        job.id,
+                        worker_id=self.worker_id,
+                        progress=payload["progress"],
+                        stage=payload["stage"],
+                        eta_seconds=payload["eta_seconds"],
+                        **payload["fields"],
+                    )
+                    self.state.progress = payload["progress"]
+                    self.state.eta = payload["eta_seconds"]
+                    self.state.stage = payload["stage"]
+                    if not still_mine and cancel_deadline is None:
+                        self._send((msg.CANCEL, job.id))
+                        cancel_deadline = time.monotonic() + CANCEL_GRACE
+                elif kind == msg.LOG:
+                    await self._queue.log(job.id, payload["message"], level=payload["level"])
+                elif kind == msg.DONE:
+                    result = dict(payload["result"])
+                    sha = result.pop("output_sha256", None)
+                    if sha and result.get("output_path"):
+                        await self._written.record(
+                            path=result["output_path"], sha256=sha, job_id=job.id,
+                            media_path=job.file_path, language=result.get("source_lang"),
+                        )  # fmt: skip
+                    if self.spec.worker_type == "gpu" and self.state.pid:
+                        result["vram_used_mb"] = await asyncio.to_thread(
+                            self._vram_probe, self.state.pid
+                        )
+                    finished = await self._queue.complete(
+                        job.id, worker_id=self.worker_id, **result
+                    )
+                    if finished is not None:
+                        self.state.jobs_completed += 1
+                    return
+                elif kind == msg.FAILED:
+                    await self._queue.fail(
+                        job.id,
+                        worker_id=self.worker_id,
+                        error=payload["error"],
+                        error_code=payload["error_code"],
+                        **payload.get("fields", {}),
+                    )
+                    self.state.jobs_failed += 1
+                    return
+                elif kind == msg.CANCELLED:
+                    return
+                elif (kind, payload) == EOF_MESSAGE:
+                    await self._on_crash(job)
+                    return
+        finally:
+            self.state.current_job_id = None
+            self.state.progress = self.state.eta = self.state.stage = None
+
+    async def _on_crash(self, job: Job) -> None:
+        code = self._proc.exitcode if self._proc is not None else None
+        crashes = self._crashed_jobs.get(job.id, 0) + 1
+        self._crashed_jobs[job.id] = crashes
+        reason = f"{self.worker_id} process died (exit code {code})"
+        logger.error("%s while running job %s", reason, job.id)
+        if crashes >= 2:
+            await self._queue.fail(
+                job.id,
+                worker_id=self.worker_id,
+                error=f"{reason}; the job crashed its worker {crashes} times",
+                error_code="worker_crashed",
+            )
+            self.state.jobs_failed += 1
+        else:
+            await self._queue.requeue(job.id, reason=reason)
+        await self._kill()
+
+    # --- the process ----------------------------------------------------------------------
+    def _alive(self) -> bool:
+        return self._proc is not None and self._proc.is_alive()
+
+    async def _spawn(self) -> bool:
+        """Start (or restart) the process within the restart budget."""
+        now = time.monotonic()
+        if self._proc is not None:  # a restart, not the first start
+            while self._restarts and now - self._restarts[0] > RESTART_WINDOW:
+                self._restarts.popleft()
+            if len(self._restarts) >= RESTART_BUDGET:
+                self.state.status = "error"
+                self.state.error = (
+                    f"restarted {RESTART_BUDGET} times within {int(RESTART_WINDOW)} s; giving up"
+                )
+                logger.error("%s: %s", self.worker_id, self.state.error)
+                return False
+            self._restarts.append(now)
+            logger.warning("restarting %s", self.worker_id)
+        await self._kill()
+        self.state.status = "starting"
+        parent_conn, child_conn = _CTX.Pipe(duplex=True)
+        device = "cuda" if self.spec.worker_type == "gpu" else "cpu"
+        proc = _CTX.Process(
+            target=worker_main,
+            args=(child_conn, self.worker_id, device, self.spec.device_id or 0, self._log_level),
+            name=self.worker_id,
+            daemon=True,
+        )
+        await asyncio.to_thread(proc.start)
+        child_conn.close()
+        self._proc, self._conn = proc, parent_conn
+        self._inbox = asyncio.Queue()
+        asyncio.get_running_loop().add_reader(parent_conn.fileno(), self._on_readable)
+        try:
+            kind, payload = await asyncio.wait_for(self._inbox.get(), 120)
+        except TimeoutError:
+            kind, payload = EOF_MESSAGE
+        if kind != msg.READY:
+            self.state.status, self.state.error = "error", "worker process failed to start"
+            await self._kill()
+            return False
+        self.state.pid = payload["pid"]
+        self.state.error = None
+        return True
+
+    def _on_readable(self) -> None:
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            while conn.poll():
+                self._inbox.put_nowait(conn.recv())
+        except (EOFError, OSError):
+            asyncio.get_running_loop().remove_reader(conn.fileno())
+            self._inbox.put_nowait(EOF_MESSAGE)
+
+    def _send(self, message: msg.Message) -> None:
+        if self._conn is None:
+            return
+        try:
+            self._conn.send(message)
+        except (BrokenPipeError, OSError):
+            self._inbox.put_nowait(EOF_MESSAGE)
+
+    async def _kill(self) -> None:
+        conn, proc = self._conn, self._proc
+        self._conn = None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(conn.fileno())
+            with contextlib.suppress(Exception):
+                conn.send((msg.STOP, None))
+            conn.close()
+        if proc is not None and proc.is_alive():
+            await asyncio.to_thread(proc.join, 2.0)
+            if proc.is_alive():
+                proc.kill()
+                await asyncio.to_thread(proc.join, 5.0)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "worker_id": self.worker_id,
+            "worker_type": self.spec.worker_type,
+            "device_id": self.spec.device_id,
+            "status": self.state.status,
+            "current_job_id": self.state.current_job_id,
+            "current_stage": self.state.stage,
+            "jobs_completed": self.state.jobs_completed,
+            "jobs_failed": self.state.jobs_failed,
+            "uptime_seconds": round(time.monotonic() - self.state.started, 1),
+            "current_job_progress": self.state.progress,
+            "current_job_eta": self.state.eta,
+            "pid": self.state.pid,
+            "error": self.state.error,
+        }
