@@ -31,10 +31,16 @@ class Reporter:
         self.job_id = job_id
         self.stop_requested = False
         self._cancelled = False
+        self._broken = False
 
     def _send(self, kind: str, payload: Any) -> None:
         with self._lock:
-            self._conn.send((kind, payload))
+            if self._broken:
+                return
+            try:
+                self._conn.send((kind, payload))
+            except OSError:  # the supervisor went away (or killed us): nobody to tell
+                self._broken = True
 
     def progress(
         self,

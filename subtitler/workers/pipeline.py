@@ -28,9 +28,10 @@ logger = logging.getLogger(__name__)
 
 ENGLISH = "eng"
 # Share of the progress bar each stage ends at.
+# The audio is extracted before the model loads: the track's language picks the model.
 _STAGE_END = {
-    Stage.LOADING_MODEL: 5.0,
-    Stage.EXTRACTING_AUDIO: 10.0,
+    Stage.EXTRACTING_AUDIO: 6.0,
+    Stage.LOADING_MODEL: 10.0,
     Stage.DETECTING_LANGUAGE: 14.0,
     Stage.TRANSCRIBING: 95.0,
     Stage.WRITING: 99.0,

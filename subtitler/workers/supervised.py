@@ -30,7 +30,9 @@ logger = logging.getLogger(__name__)
 _CTX = multiprocessing.get_context("spawn")
 RESTART_BUDGET = 5  # restarts allowed ...
 RESTART_WINDOW = 60.0  # ... within this many seconds, then status "error"
-CANCEL_GRACE = 5.0  # seconds a process gets to stop a cancelled job before it is killed
+# Seconds a process gets to stop a cancelled job before it is killed: a batched transcription
+# only looks at the cancel flag between batches, and a cancel must take effect within 5 s.
+CANCEL_GRACE = 2.0
 CLAIM_POLL = 2.0  # seconds between claims when idle and nothing woke us
 EOF_MESSAGE = ("eof", None)
 
@@ -82,6 +84,8 @@ class SupervisedWorker:
         self._wake = asyncio.Event()
         self._draining = False
         self._restarts: deque[float] = deque()
+        self._cancel_deadline: float | None = None
+        self._planned_restart = False
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -96,8 +100,9 @@ class SupervisedWorker:
         self._wake.set()
 
     def cancel_job(self, job_id: str) -> None:
-        if self.state.current_job_id == job_id:
+        if self.state.current_job_id == job_id and self._cancel_deadline is None:
             self._send((msg.CANCEL, job_id))
+            self._cancel_deadline = time.monotonic() + CANCEL_GRACE
 
     async def stop(self, *, timeout: float) -> None:
         """Stop claiming; let the current job finish within `timeout`; then kill and requeue."""
@@ -162,17 +167,20 @@ class SupervisedWorker:
                 },
             )
         )
-        cancel_deadline: float | None = None
+        self._cancel_deadline = None
         try:
             while True:
                 try:
-                    kind, payload = await asyncio.wait_for(self._inbox.get(), 1.0)
+                    kind, payload = await asyncio.wait_for(self._inbox.get(), 0.5)
                 except TimeoutError:
                     if not self._alive():
                         kind, payload = EOF_MESSAGE
-                    elif cancel_deadline is not None and time.monotonic() > cancel_deadline:
-                        logger.warning("%s did not stop job %s in time", self.worker_id, job.id)
-                        await self._kill()
+                    elif self._cancel_deadline and time.monotonic() > self._cancel_deadline:
+                        logger.info(
+                            "%s: killing the process to stop job %s", self.worker_id, job.id
+                        )
+                        self._planned_restart = True
+                        await self._kill(immediate=True)
                         return
                     else:
                         continue
@@ -188,9 +196,8 @@ class SupervisedWorker:
                     self.state.progress = payload["progress"]
                     self.state.eta = payload["eta_seconds"]
                     self.state.stage = payload["stage"]
-                    if not still_mine and cancel_deadline is None:
-                        self._send((msg.CANCEL, job.id))
-                        cancel_deadline = time.monotonic() + CANCEL_GRACE
+                    if not still_mine:
+                        self.cancel_job(job.id)
                 elif kind == msg.LOG:
                     await self._queue.log(job.id, payload["message"], level=payload["level"])
                 elif kind == msg.DONE:
@@ -227,6 +234,7 @@ class SupervisedWorker:
                     await self._on_crash(job)
                     return
         finally:
+            self._cancel_deadline = None
             self.state.current_job_id = None
             self.state.progress = self.state.eta = self.state.stage = None
 
@@ -255,7 +263,9 @@ class SupervisedWorker:
     async def _spawn(self) -> bool:
         """Start (or restart) the process within the restart budget."""
         now = time.monotonic()
-        if self._proc is not None:  # a restart, not the first start
+        if self._planned_restart:  # we stopped it on purpose (a cancel): not a crash
+            self._planned_restart = False
+        elif self._proc is not None:  # a restart after a crash
             while self._restarts and now - self._restarts[0] > RESTART_WINDOW:
                 self._restarts.popleft()
             if len(self._restarts) >= RESTART_BUDGET:
@@ -313,14 +323,17 @@ class SupervisedWorker:
         except (BrokenPipeError, OSError):
             self._inbox.put_nowait(EOF_MESSAGE)
 
-    async def _kill(self) -> None:
+    async def _kill(self, *, immediate: bool = False) -> None:
         conn, proc = self._conn, self._proc
         self._conn = None
+        if immediate and proc is not None and proc.is_alive():
+            proc.kill()
         if conn is not None:
             with contextlib.suppress(Exception):
                 asyncio.get_running_loop().remove_reader(conn.fileno())
-            with contextlib.suppress(Exception):
-                conn.send((msg.STOP, None))
+            if not immediate:
+                with contextlib.suppress(Exception):
+                    conn.send((msg.STOP, None))
             conn.close()
         if proc is not None and proc.is_alive():
             await asyncio.to_thread(proc.join, 2.0)
