@@ -20,6 +20,7 @@ from subtitler.workers import messages as msg
 logger = logging.getLogger(__name__)
 
 IDLE_POLL_SECONDS = 5.0
+PR_SET_PDEATHSIG = 1
 
 
 class Reporter:
@@ -32,6 +33,7 @@ class Reporter:
         self.stop_requested = False
         self._cancelled = False
         self._broken = False
+        self._parent = os.getppid()
 
     def _send(self, kind: str, payload: Any) -> None:
         with self._lock:
@@ -68,6 +70,9 @@ class Reporter:
         """Poll the pipe for a cancel (or stop) addressed to this job; cheap, non-blocking."""
         if self._cancelled:
             return True
+        if self._broken or os.getppid() != self._parent:  # the daemon is gone: stop, write nothing
+            self._cancelled = True
+            return True
         with self._lock:
             while self._conn.poll():
                 kind, payload = self._conn.recv()
@@ -79,9 +84,22 @@ class Reporter:
         return self._cancelled
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when the daemon dies (even by SIGKILL), so an orphan
+    never finishes a job and writes a file that the restarted daemon does not know about."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the pipe EOF and the ppid check still apply
+        logger.debug("PR_SET_PDEATHSIG unavailable")
+
+
 def worker_main(
     conn: Connection, worker_id: str, device: str, device_index: int, log_level: str
 ) -> None:
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the daemon's to handle
     logging.basicConfig(
         level=log_level.upper(), format=f"%(asctime)s %(levelname)-7s {worker_id}: %(message)s"

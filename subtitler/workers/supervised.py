@@ -287,7 +287,7 @@ class SupervisedWorker:
             name=self.worker_id,
             daemon=True,
         )
-        await asyncio.to_thread(proc.start)
+        proc.start()  # on the loop's thread: the child's death signal is tied to this thread
         child_conn.close()
         self._proc, self._conn = proc, parent_conn
         self._inbox = asyncio.Queue()

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
@@ -19,6 +22,7 @@ from subtitler.db.engine import configure_sqlite, immediate_options
 from subtitler.db.models import Job, utcnow
 from subtitler.jobs.queue import claim_statement
 from tests.conftest import SUBTITLER, ServerProcess, start_server
+from tests.speechgen import ENGLISH, MediaFactory, Track
 
 pytestmark = pytest.mark.slow
 
@@ -166,3 +170,54 @@ def test_migration_backs_up_an_older_database(tmp_path: Path) -> None:
     with Session(engine) as session:
         assert session.scalars(select(Job)).all() == []
     engine.dispose()
+
+
+def _wait_job(url: str, job_id: str, statuses: set[str], timeout: float = 120) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = httpx.get(f"{url}/api/jobs/{job_id}").json()
+        if job["status"] in statuses and (
+            job["status"] != "processing" or job["current_stage"] == "transcribing"
+        ):
+            return dict(job)
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} never reached {statuses}")
+
+
+def test_daemon_killed_mid_job_leaves_no_file_and_the_job_completes_after_restart(
+    tmp_path: Path,
+) -> None:
+    media = MediaFactory(tmp_path / "media")
+    library = tmp_path / "library"
+    library.mkdir()
+    video = library / "Killed Mid Job.mkv"
+    long_speech = media.concat([media.speech(ENGLISH)] * 6)
+    shutil.copyfile(media.mkv([Track(long_speech, language="eng")]), video)
+    srv = start_server(tmp_path / "data")
+    try:
+        job = httpx.post(
+            f"{srv.url}/api/jobs",
+            json={"file_path": str(video), "target_lang": "eng", "quality_preset": "fast"},
+        ).json()
+        _wait_job(srv.url, job["id"], {"processing"})
+        worker_pid = httpx.get(f"{srv.url}/api/workers").json()[0]["pid"]
+    finally:
+        srv.stop(signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(worker_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc_gone = not psutil.pid_exists(worker_pid) or (
+        psutil.Process(worker_pid).status() == psutil.STATUS_ZOMBIE
+    )
+    assert proc_gone, "the worker process outlived its daemon"
+    assert not list(library.glob("Killed Mid Job.*.srt"))
+    assert not list(library.glob(".subtitler-*"))
+
+    again = start_server(tmp_path / "data")
+    try:
+        done = _wait_job(again.url, job["id"], {"completed", "failed"})
+        assert done["status"] == "completed", done
+        assert done["recovered_count"] == 1
+        assert Path(str(done["output_path"])).is_file()
+    finally:
+        again.stop()
