@@ -106,6 +106,52 @@ async def _upgrade(config: Config) -> str | None:
 
 
 @app.command()
+def transcribe(
+    file: Annotated[Path, typer.Argument(help="A video or audio file")],
+    language: Annotated[
+        str | None, typer.Option(help="Audio language (any spelling); detected when absent")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Subtitle language; English on other audio translates")
+    ] = None,
+    format: Annotated[
+        str | None, typer.Option("--format", help="srt, vtt, ass, lrc, txt, json")
+    ] = (None),
+    model: Annotated[
+        str | None, typer.Option(help="faster-whisper model name or a local model folder")
+    ] = None,
+    preset: Annotated[str, typer.Option(help="fast, balanced or best")] = "balanced",
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing subtitle file")] = False,
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder holding models/")] = None,
+) -> None:
+    """Write a subtitle for one file, in this process, with a progress bar."""
+    from rich.console import Console
+
+    from subtitler.errors import SubtitlerError
+    from subtitler.workers.local import transcribe_file
+    from subtitler.workers.models import configure_hub
+
+    config = _config(data_dir=data_dir)
+    config.ensure_dirs()
+    configure_hub(allow_download=False)
+    console = Console(stderr=True)
+    try:
+        result = transcribe_file(
+            file=file, models_dir=config.models_dir, language=language, target=target,
+            fmt=format, model=model, preset=preset, device=device, overwrite=overwrite,
+            console=console,
+        )  # fmt: skip
+    except SubtitlerError as exc:
+        typer.echo(f"error ({exc.code}): {exc.detail}", err=True)
+        raise typer.Exit(code=1) from None
+    if result.get("output_path"):
+        typer.echo(result["output_path"])
+    else:
+        typer.echo("no speech found: nothing written", err=True)
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     typer.echo(f"subtitler {__version__}")

@@ -221,3 +221,29 @@ def test_daemon_killed_mid_job_leaves_no_file_and_the_job_completes_after_restar
         assert Path(str(done["output_path"])).is_file()
     finally:
         again.stop()
+
+
+def test_transcribe_command_writes_a_subtitle_beside_the_file(tmp_path: Path) -> None:
+    media = MediaFactory(tmp_path / "media")
+    video = tmp_path / "Ünïcode clip.mkv"
+    shutil.copyfile(media.mkv([Track(media.speech(ENGLISH), language="eng")]), video)
+    result = subprocess.run(
+        [SUBTITLER, "transcribe", str(video), "--preset", "fast", "--format", "vtt",
+         "--data-dir", str(tmp_path / "data")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    output = Path(result.stdout.strip())
+    assert output == tmp_path / "Ünïcode clip.eng.vtt"
+    text = output.read_text()
+    assert text.startswith("WEBVTT") and "weather" in text.lower()
+    again = subprocess.run(
+        [SUBTITLER, "transcribe", str(video), "--format", "vtt",
+         "--data-dir", str(tmp_path / "data")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert again.returncode == 1 and "output_exists" in again.stderr
+    missing = subprocess.run(
+        [SUBTITLER, "transcribe", str(tmp_path / "nope.mkv")], capture_output=True, text=True
+    )
+    assert missing.returncode == 1 and "file_not_found" in missing.stderr
