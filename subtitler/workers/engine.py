@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from subtitler.errors import SubtitlerError
-from subtitler.media.languages import parse_language
+from subtitler.media.languages import parse_language, to_alpha2
 from subtitler.subtitles.cues import Segment, Word
 from subtitler.workers.models import ResolvedModel
 
@@ -217,7 +217,8 @@ class TranscriptionEngine:
     ) -> TranscriptionResult:
         """Transcribe (or translate to English) 16 kHz mono float32 audio.
 
-        `language` is Whisper's code; None lets Whisper detect it from the first speech.
+        `language` in any spelling (`de`, `ger`, `deu`); None lets Whisper detect it from the first
+        30 s of speech (prefer detect_language and pass its result).
         Audio whose VAD speech ratio is <= min_speech_ratio is not transcribed at all.
         """
         if task not in ("transcribe", "translate"):
@@ -227,6 +228,13 @@ class TranscriptionEngine:
                 f"model {self.model_info.name} cannot translate; choose a multilingual "
                 "non-turbo model",
                 code="translation_unsupported",
+                status=422,
+            )
+        language = whisper_language(language) if language else None
+        if language not in (None, "en") and not self.model_info.multilingual:
+            raise SubtitlerError(
+                f"model {self.model_info.name} knows English only; the audio is {language}",
+                code="model_language_mismatch",
                 status=422,
             )
         if cancel is not None and cancel():
@@ -268,6 +276,18 @@ class TranscriptionEngine:
         if progress is not None:
             progress(1.0, 0.0)
         return result
+
+
+def whisper_language(language: str) -> str:
+    """Whisper's code for any spelling (`ger`, `deu`, `German` -> `de`); refuses unknown ones."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    code = language if language in _LANGUAGE_CODES else to_alpha2(language) or ""
+    if code not in _LANGUAGE_CODES:
+        raise SubtitlerError(
+            f"Whisper cannot transcribe language {language!r}", code="language_unsupported"
+        )
+    return code
 
 
 def tally_votes(

@@ -118,6 +118,18 @@ def _packaged_tiny_en() -> Path | None:
     return path if _is_model_dir(path) else None
 
 
+def _hub_cached(name: str, models_dir: Path) -> Path | None:
+    """A model an earlier download left in `<models_dir>/hub` (usable offline)."""
+    if name.startswith("distil-"):
+        repo = "faster-distil-whisper-" + name.removeprefix("distil-")
+    else:
+        repo = "faster-whisper-" + ("large-v3-turbo" if name == "turbo" else name)
+    for snapshot in sorted((models_dir / "hub").glob(f"models--*--{repo}/snapshots/*")):
+        if _is_model_dir(snapshot):
+            return snapshot
+    return None
+
+
 def _base_parts() -> tuple[Path, Path] | None:
     dirs = [_package_dir(m) for m in BASE_PARTS]
     if dirs[0] is None or dirs[1] is None:
@@ -199,6 +211,8 @@ def resolve_model(
         return ResolvedModel(name, path, "package")
     if name == "base" and (path := ensure_base_model(models_dir)) is not None:
         return ResolvedModel(name, path, "package")
+    if (path := _hub_cached(name, models_dir)) is not None:
+        return ResolvedModel(name, path, "hub")
     if allow_download:
         configure_hub(allow_download=True)
         from faster_whisper.utils import download_model
@@ -220,6 +234,9 @@ def available_models(*, models_dir: Path) -> list[ResolvedModel]:
         for child in sorted(models_dir.iterdir()):
             if _is_model_dir(child) and not child.name.startswith("."):
                 found[child.name] = ResolvedModel(child.name, child, "models_dir")
+    for name in QUALITY_ORDER:
+        if name not in found and (path := _hub_cached(name, models_dir)) is not None:
+            found[name] = ResolvedModel(name, path, "hub")
     if "tiny.en" not in found and (path := _packaged_tiny_en()) is not None:
         found["tiny.en"] = ResolvedModel("tiny.en", path, "package")
     if "base" not in found and _base_parts() is not None:

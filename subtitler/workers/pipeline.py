@@ -71,12 +71,17 @@ class JobRunner:
         if self._engine is not None:
             self._engine.unload_if_idle(self._idle_unload_seconds)
 
-    def _engine_for(self, model: ResolvedModel, compute_type: str) -> TranscriptionEngine:
+    def _engine_for(
+        self, model: ResolvedModel, compute_type: str, cpu_threads: int
+    ) -> TranscriptionEngine:
+        """The warm engine when it fits (model, compute type, threads), else a new one."""
         engine = self._engine
+        threads = cpu_threads if self.device != "cuda" else 0
         if (
             engine is not None
             and engine.model_info.path == model.path
             and (engine.compute_type == compute_type or engine.fallback_reason)
+            and engine.cpu_threads == threads
         ):
             return engine
         if engine is not None:
@@ -84,7 +89,7 @@ class JobRunner:
         wanted_compute = compute_type if self.device == "cpu" else None
         self._engine = TranscriptionEngine(
             model=model, device=self.device, compute_type=wanted_compute,
-            device_index=self.device_index, cpu_threads=1 if self.device == "cpu" else 0,
+            device_index=self.device_index, cpu_threads=threads,
         )  # fmt: skip
         return self._engine
 
@@ -130,7 +135,8 @@ class JobRunner:
         )  # fmt: skip
         if choice.fallback_reason:
             reporter.log(choice.fallback_reason, level="warning")
-        engine = self._engine_for(choice.model, options.preset.compute_type)
+        threads = int(settings.get("__cpu_threads__") or 0)  # 0: CTranslate2's default
+        engine = self._engine_for(choice.model, options.preset.compute_type, threads)
         engine.load()
         if engine.fallback_reason:
             reporter.log(engine.fallback_reason, level="warning")

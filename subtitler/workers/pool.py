@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from typing import Any
+
+import psutil
 
 from subtitler.errors import BadRequest, NotFound
 from subtitler.events import EventBus
@@ -20,6 +23,18 @@ from subtitler.system.resources import Nvml
 from subtitler.workers.supervised import SupervisedWorker, WorkerSpec
 
 logger = logging.getLogger(__name__)
+
+
+def auto_cpu_workers() -> int:
+    """One worker per core, at most one per 2 GB of RAM, at most 4 (see worker_cpu_count)."""
+    cores = psutil.cpu_count(logical=False) or os.cpu_count() or 1
+    ram_gb = psutil.virtual_memory().total / 1024**3
+    return max(1, min(cores, int(ram_gb // 2), 4))
+
+
+def cpu_threads_per_worker(cpu_workers: int) -> int:
+    """Split the cores between the CPU workers (a lone worker gets them all)."""
+    return max(1, (os.cpu_count() or 1) // max(1, cpu_workers))
 
 
 class WorkerPool:
@@ -58,6 +73,8 @@ class WorkerPool:
         if not start_workers:
             return
         cpu = int(self._settings.get("worker_cpu_count"))
+        if cpu < 0:
+            cpu = auto_cpu_workers()
         gpu = int(self._settings.get("worker_gpu_count"))
         if gpu < 0:
             gpu = len(await asyncio.to_thread(self._nvml.gpus))
@@ -190,6 +207,8 @@ class WorkerPool:
     def _settings_snapshot(self) -> dict[str, Any]:
         snapshot = {key: self._settings.get(key) for key in REGISTRY if key != "api_key"}
         snapshot["__models_dir__"] = self._models_dir
+        cpu_workers = sum(1 for w in self.workers.values() if w.spec.worker_type == "cpu")
+        snapshot["__cpu_threads__"] = cpu_threads_per_worker(cpu_workers)
         return snapshot
 
     async def _listen(self) -> None:

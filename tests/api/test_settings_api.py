@@ -13,7 +13,7 @@ async def test_every_builtin_setting_is_listed_with_its_type(client: httpx.Async
     by_key = {row["key"]: row for row in rows}
     assert set(REGISTRY) <= set(by_key)
     cpu = by_key["worker_cpu_count"]
-    assert (cpu["value"], cpu["category"], cpu["value_type"]) == ("1", "workers", "integer")
+    assert (cpu["value"], cpu["category"], cpu["value_type"]) == ("-1", "workers", "integer")
     assert cpu["description"]
     assert by_key["library_paths"]["value"] == "[]"
 
@@ -69,8 +69,8 @@ async def test_bulk_update_is_all_or_nothing(client: httpx.AsyncClient, daemon: 
     )
     assert resp.status_code == 400
     assert "scanner_interval_minutes" in resp.json()["detail"]
-    assert (await client.get("/api/settings/worker_cpu_count")).json()["value"] == "1"
-    assert daemon.settings.get("worker_cpu_count") == 1
+    assert (await client.get("/api/settings/worker_cpu_count")).json()["value"] == "-1"
+    assert daemon.settings.get("worker_cpu_count") == -1
     unknown = await client.post(
         "/api/settings/bulk-update", json={"settings": {"worker_cpu_count": "3", "nope": "1"}}
     )

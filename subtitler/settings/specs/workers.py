@@ -9,10 +9,15 @@ SPECS = [
         key="worker_cpu_count",
         category="workers",
         value_type="integer",
-        default=1,
-        minimum=0,
+        default=-1,
+        minimum=-1,
         maximum=64,
-        description="Number of CPU workers the pool starts with. Written back by the Workers API.",
+        description=(
+            "Number of CPU workers the pool starts with; -1 means automatic: one per CPU core "
+            "(int8 inference does not scale past one thread, so two 1-thread workers beat one "
+            "2-thread worker), at most one per 2 GB of RAM and at most 4. Written back by the "
+            "Workers API."
+        ),
     ),
     SettingSpec(
         key="worker_gpu_count",
