@@ -17,6 +17,7 @@ class JobType(StrEnum):
     TRANSCRIPTION = "transcription"
     TRANSLATION = "translation"
     ASR = "asr"
+    LANGUAGE_DETECTION = "language_detection"
 
 
 class Task(StrEnum):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from subtitler.errors import SubtitlerError
-from subtitler.jobs.states import Stage
+from subtitler.jobs.states import JobType, Stage
 from subtitler.media.audio import choose_audio_track, extract_audio, probe_audio
 from subtitler.media.languages import same_language, to_alpha2
 from subtitler.subtitles.cleanup import clean_segments
@@ -21,6 +21,7 @@ from subtitler.subtitles.cues import CueStyle, build_cues
 from subtitler.subtitles.formats import render
 from subtitler.subtitles.naming import OutputOptions, subtitle_path
 from subtitler.subtitles.writer import ensure_writable, write_atomic
+from subtitler.workers.asr_jobs import run_asr, run_detect
 from subtitler.workers.engine import Cancelled, TranscriptionEngine
 from subtitler.workers.models import ResolvedModel, TranscribeOptions, choose_model_from_settings
 
@@ -101,10 +102,13 @@ class JobRunner:
         models_dir: str,
         reporter: Reporter,
     ) -> dict[str, Any]:
-        started = time.monotonic()
-        media = Path(job["file_path"])
         options = TranscribeOptions.from_settings(settings, preset=job["quality_preset"])
         self._idle_unload_seconds = options.idle_unload_seconds
+        if job.get("job_type") in (JobType.ASR, JobType.LANGUAGE_DETECTION):
+            return self._run_asr(job=job, settings=settings, models_dir=models_dir,
+                                 options=options, reporter=reporter)  # fmt: skip
+        started = time.monotonic()
+        media = Path(job["file_path"])
         target = job.get("target_lang")
         source = job.get("source_lang")
         fields: dict[str, Any] = {}
@@ -128,22 +132,13 @@ class JobRunner:
             raise Cancelled("cancelled")
 
         reporter.progress(_STAGE_END[Stage.EXTRACTING_AUDIO], stage=Stage.LOADING_MODEL)
-        choice = choose_model_from_settings(
-            settings, preset=job["quality_preset"], models_dir=Path(models_dir),
+        engine, loaded = self._load(
+            settings=settings, preset=job["quality_preset"], models_dir=models_dir,
             language=to_alpha2(source) if source else None,
             task="translate" if target and same_language(target, ENGLISH) else "transcribe",
+            options=options, reporter=reporter,
         )  # fmt: skip
-        if choice.fallback_reason:
-            reporter.log(choice.fallback_reason, level="warning")
-        threads = int(settings.get("__cpu_threads__") or 0)  # 0: CTranslate2's default
-        engine = self._engine_for(choice.model, options.preset.compute_type, threads)
-        engine.load()
-        if engine.fallback_reason:
-            reporter.log(engine.fallback_reason, level="warning")
-        device_used = f"cuda:{engine.device_index}" if engine.device == "cuda" else "cpu"
-        fields.update(model_used=choice.model.name, device_used=device_used)
-        reporter.log(f"model {choice.model.name} ({choice.model.source}) on {device_used} "
-                     f"({engine.compute_type})")  # fmt: skip
+        fields.update(loaded)
         reporter.progress(_STAGE_END[Stage.LOADING_MODEL], stage=Stage.LOADING_MODEL, **fields)
 
         if source is None:
@@ -205,6 +200,58 @@ class JobRunner:
             "segments_count": len(cues),
             "processing_time_seconds": round(time.monotonic() - started, 2),
         }
+
+    def _load(
+        self,
+        *,
+        settings: Mapping[str, Any],
+        preset: str,
+        models_dir: str,
+        language: str | None,
+        task: str,
+        options: TranscribeOptions,
+        reporter: Reporter,
+    ) -> tuple[TranscriptionEngine, dict[str, Any]]:
+        """Choose the model (falling back when allowed), load it warm, log what was used."""
+        choice = choose_model_from_settings(
+            settings, preset=preset, models_dir=Path(models_dir), language=language, task=task
+        )
+        if choice.fallback_reason:
+            reporter.log(choice.fallback_reason, level="warning")
+        threads = int(settings.get("__cpu_threads__") or 0)  # 0: CTranslate2's default
+        engine = self._engine_for(choice.model, options.preset.compute_type, threads)
+        engine.load()
+        if engine.fallback_reason:
+            reporter.log(engine.fallback_reason, level="warning")
+        device_used = f"cuda:{engine.device_index}" if engine.device == "cuda" else "cpu"
+        reporter.log(f"model {choice.model.name} ({choice.model.source}) on {device_used} "
+                     f"({engine.compute_type})")  # fmt: skip
+        return engine, {"model_used": choice.model.name, "device_used": device_used}
+
+    def _run_asr(
+        self,
+        *,
+        job: Mapping[str, Any],
+        settings: Mapping[str, Any],
+        models_dir: str,
+        options: TranscribeOptions,
+        reporter: Reporter,
+    ) -> dict[str, Any]:
+        request = job.get("options") or {}
+        detect = job.get("job_type") == JobType.LANGUAGE_DETECTION
+        reporter.progress(1.0, stage=Stage.LOADING_MODEL)
+        engine, fields = self._load(
+            settings=settings, preset=job["quality_preset"], models_dir=models_dir,
+            language=None if detect else request.get("language"),
+            task="transcribe" if detect else request.get("task", "transcribe"),
+            options=options, reporter=reporter,
+        )  # fmt: skip
+        if detect:
+            return run_detect(
+                engine=engine, job=job, topts=options, reporter=reporter, fields=fields
+            )
+        return run_asr(engine=engine, job=job, settings=settings, topts=options,
+                       reporter=reporter, fields=fields)  # fmt: skip
 
     @staticmethod
     def _detect(

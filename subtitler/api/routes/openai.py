@@ -1,0 +1,80 @@
+"""OpenAI-compatible speech-to-text: /v1/audio/transcriptions and /v1/audio/translations."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from subtitler.api.deps import get_daemon
+from subtitler.asr.respond import asr_response
+from subtitler.asr.service import AsrRequest
+from subtitler.asr.upload import receive_upload
+from subtitler.daemon import Daemon
+from subtitler.errors import Unprocessable
+from subtitler.media.languages import parse_language
+from subtitler.settings.specs.transcription import QUALITY_PRESETS
+
+router = APIRouter(prefix="/v1/audio", tags=["openai"])
+
+FORMATS = {
+    "json": "openai_json",
+    "text": "txt",
+    "srt": "srt",
+    "vtt": "vtt",
+    "verbose_json": "verbose_json",
+}
+
+
+async def _run(request: Request, daemon: Daemon, task: str) -> Response:
+    upload = await receive_upload(request, spool_dir=daemon.config.spool_dir, file_fields=("file",))
+    fields = upload.fields
+    try:
+        fmt = fields.get("response_format", "json") or "json"
+        if fmt not in FORMATS:
+            raise Unprocessable(
+                f"response_format must be one of {', '.join(FORMATS)}; got {fmt!r}",
+                code="bad_response_format",
+            )
+        language = fields.get("language") or None
+        if language and parse_language(language) is None:
+            raise Unprocessable(f"language: unknown language {language!r}", code="unknown_language")
+        model = (fields.get("model") or "").strip().lower()
+        req = AsrRequest(
+            kind="asr", task=task, language=language if task == "transcribe" else None,
+            output=FORMATS[fmt], encode=True, initial_prompt=fields.get("prompt") or None,
+            upload_name=upload.filename, preset=model if model in QUALITY_PRESETS else None,
+        )  # fmt: skip
+    except Unprocessable:
+        upload.discard()
+        raise
+    assert upload.path is not None
+    job = await daemon.asr.submit(req, audio_path=upload.path, audio_sha256=upload.sha256)
+    response = await asr_response(
+        daemon.asr, job, output=req.output, heartbeat=False, interval=0, headers={}
+    )
+    if isinstance(response, JSONResponse) and response.status_code >= 400:
+        return _openai_error(response)
+    return response
+
+
+def _openai_error(response: JSONResponse) -> JSONResponse:
+    """Our error body plus OpenAI's `error` object, so both kinds of client understand it."""
+    body = json.loads(bytes(response.body))
+    kind = "invalid_request_error" if response.status_code < 500 else "server_error"
+    body["error"] = {"message": body["detail"], "type": kind, "code": body.get("code")}
+    return JSONResponse(body, status_code=response.status_code)
+
+
+@router.post("/transcriptions")
+async def transcriptions(request: Request, daemon: Daemon = Depends(get_daemon)) -> Response:
+    """Form fields: `file`, `model` (fast/balanced/best pick a preset; any other name, e.g.
+    whisper-1, uses the asr_quality_preset setting), `language`, `prompt`, `response_format`."""
+    return await _run(request, daemon, "transcribe")
+
+
+@router.post("/translations")
+async def translations(request: Request, daemon: Daemon = Depends(get_daemon)) -> Response:
+    """Like /transcriptions, into English."""
+    return await _run(request, daemon, "translate")
