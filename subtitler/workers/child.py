@@ -6,6 +6,7 @@ here (even a native one) only ends this process: the supervisor requeues the job
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -20,6 +21,8 @@ from subtitler.workers import messages as msg
 logger = logging.getLogger(__name__)
 
 IDLE_POLL_SECONDS = 5.0
+# Transcription yields the CPU to the daemon (API, uploads) and to the media server next door.
+WORKER_NICENESS = 10
 PR_SET_PDEATHSIG = 1
 
 
@@ -100,6 +103,8 @@ def worker_main(
     conn: Connection, worker_id: str, device: str, device_index: int, log_level: str
 ) -> None:
     _die_with_parent()
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the daemon's to handle
     logging.basicConfig(
         level=log_level.upper(), format=f"%(asctime)s %(levelname)-7s {worker_id}: %(message)s"
