@@ -4,8 +4,10 @@ Bazarr's exact request shape (captured from its whisperai provider)."""
 from __future__ import annotations
 
 import base64
+import functools
 import socket
 import statistics
+import subprocess
 import threading
 import time
 import uuid
@@ -16,7 +18,7 @@ import httpx
 import pysubs2
 import pytest
 
-from tests.conftest import ServerProcess, start_server
+from tests.conftest import SUBTITLER, ServerProcess, start_server
 from tests.speechgen import ENGLISH, GERMAN, MediaFactory, Track
 from tests.subnorms import check
 
@@ -33,8 +35,8 @@ def bazarr_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
     """One worker, auth required from everyone (as from a Bazarr on another host)."""
     srv = start_server(tmp_path_factory.mktemp("bazarr") / "data")
     try:
-        httpx.post(f"{srv.url}/api/workers/pool/stop", params={"timeout": 5})
-        httpx.post(f"{srv.url}/api/workers/pool/start", params={"cpu_workers": 1})
+        httpx.post(f"{srv.url}/api/workers/pool/stop", params={"timeout": 5}, timeout=60)
+        httpx.post(f"{srv.url}/api/workers/pool/start", params={"cpu_workers": 1}, timeout=60)
         httpx.put(f"{srv.url}/api/settings/asr_heartbeat_seconds", json={"value": "0.5"})
         httpx.put(f"{srv.url}/api/settings/auth_mode", json={"value": "always"})
         yield srv
@@ -43,20 +45,19 @@ def bazarr_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
 
 
 def api_key(srv: ServerProcess) -> str:
-    import subprocess
+    return _api_key(str(srv.data_dir))
 
-    from tests.conftest import SUBTITLER
 
+@functools.cache
+def _api_key(data_dir: str) -> str:
+    """What a user pastes into Bazarr: `subtitler api-key` prints it."""
     return subprocess.run(
-        [SUBTITLER, "api-key", "--data-dir", str(srv.data_dir)],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
+        [SUBTITLER, "api-key", "--data-dir", data_dir], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def pcm_of(media: MediaFactory, wav: Path) -> bytes:
     """Headerless s16le mono 16 kHz, as Bazarr sends it with encode=false."""
-    import subprocess
-
     return subprocess.run(
         ["ffmpeg", "-v", "error", "-i", str(wav), "-ac", "1", "-ar", "16000", "-f", "s16le", "-"],
         capture_output=True, check=True,
