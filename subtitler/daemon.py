@@ -7,17 +7,23 @@ start(), which runs before the HTTP server binds its port.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import shutil
 import time
 from typing import Any
 
 from subtitler import __version__
+from subtitler.asr.service import AsrService
 from subtitler.config import Config
 from subtitler.db import Database
 from subtitler.db.migrate import migrate
 from subtitler.events import EventBus
 from subtitler.jobs import JobQueue, JobService
+from subtitler.jobs.listing import JobListing
+from subtitler.rules.service import RulesService
+from subtitler.scanner.library import MediaLibrary
+from subtitler.scanner.service import ScannerService
 from subtitler.settings import SettingsService
 from subtitler.setup import SetupService
 from subtitler.subtitles.registry import WrittenSubtitles
@@ -38,7 +44,20 @@ class Daemon:
         self.settings = SettingsService(self.db, self.bus)
         self.queue = JobQueue(self.db, self.bus, node_id=config.node_id)
         self.jobs = JobService(self.queue, self.settings)
-        self.setup = SetupService(self.db, self.settings, host=config.host, port=config.port)
+        self.listing = JobListing(self.queue, self.bus)
+        self.library = MediaLibrary(self.db, self.settings)
+        self.rules = RulesService(self.db, self.settings, self.library)
+        self.scanner = ScannerService(
+            db=self.db,
+            settings=self.settings,
+            bus=self.bus,
+            queue=self.queue,
+            rules=self.rules,
+            library=self.library,
+        )
+        self.setup = SetupService(
+            self.db, self.settings, rules=self.rules, host=config.host, port=config.port
+        )
         self.cpu = CpuSampler()
         self.nvml = Nvml()
         self.pool = WorkerPool(
@@ -49,6 +68,14 @@ class Daemon:
             models_dir=str(config.models_dir.resolve()),
             log_level=config.log_level,
             written=WrittenSubtitles(self.db),
+        )
+        self.asr = AsrService(
+            db=self.db,
+            queue=self.queue,
+            settings=self.settings,
+            bus=self.bus,
+            spool_dir=config.spool_dir,
+            results_dir=config.data_dir / "asr",
         )
         self.stop_event = asyncio.Event()
         self.started = False
@@ -79,19 +106,25 @@ class Daemon:
                 requeued,
                 failed,
             )
+        await self.asr.recover()  # before the spool is emptied: its jobs lose their audio
         self._clean_spool()
+        await self.asr.start()
         await self.cpu.start()
         await self.pool.start(start_workers=self.config.start_workers)
         self.stop_event.clear()
         self._started_monotonic = time.monotonic()
         self.started = True
+        await self.scanner.start()  # scheduler and watcher as the settings say
+        gc.freeze()  # start-up objects live forever: keep them out of every later GC pass
         logger.info("subtitler %s ready (node %s)", self.version, self.config.node_id)
 
     async def stop(self) -> None:
         if not self.started:
             return
         self.stop_event.set()
+        await self.scanner.stop()
         await self.pool.shutdown(timeout=POOL_STOP_TIMEOUT)
+        await self.asr.stop()
         await self.cpu.stop()
         await self.db.dispose()
         self.started = False
@@ -112,14 +145,7 @@ class Daemon:
         return self.pool.stats()
 
     def scanner_status(self) -> dict[str, Any]:
-        """The scanner's state (no scheduler or watcher is running yet)."""
-        return {
-            "scheduler_enabled": False,
-            "scheduler_running": False,
-            "next_scan_time": None,
-            "watcher_enabled": False,
-            "watcher_running": False,
-        }
+        return self.scanner.status()
 
     async def status(self) -> dict[str, Any]:
         return {

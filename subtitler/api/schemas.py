@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
-from subtitler.jobs.schemas import JobOut, as_utc_iso
+from subtitler.jobs.schemas import as_utc_iso
 
 
 class Message(BaseModel):
@@ -23,13 +23,6 @@ class JobCreate(BaseModel):
     transcribe_or_translate: str = "transcribe"
     priority: int = Field(default=0, ge=-1000, le=1000)
     is_manual_request: bool = True
-
-
-class JobList(BaseModel):
-    jobs: list[JobOut]
-    total: int
-    page: int
-    page_size: int
 
 
 class JobStats(BaseModel):

@@ -93,7 +93,7 @@ class Job(Base):
             postgresql_where=text(ACTIVE_STATUSES_SQL),
         ),
         Index("ix_jobs_claim", "status", "priority", "created_at"),
-        Index("ix_jobs_created", "created_at"),
+        Index("ix_jobs_created", "created_at", "id"),
     )
 
 

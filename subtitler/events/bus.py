@@ -7,7 +7,7 @@ import asyncio
 import itertools
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -59,6 +59,7 @@ class EventBus:
         self._subscribers: set[Subscription] = set()
         self._ids = itertools.count(1)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._hooks: list[Callable[[Event], None]] = []
 
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """Remember the daemon's loop so threads can publish safely."""
@@ -67,6 +68,10 @@ class EventBus:
     @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
+
+    def add_hook(self, hook: Callable[[Event], None]) -> None:
+        """Call `hook(event)` synchronously, on the loop, for every event (cache invalidation)."""
+        self._hooks.append(hook)
 
     def subscribe(self, types: set[str] | None = None) -> Subscription:
         sub = Subscription(self, frozenset(types) if types else None)
@@ -90,6 +95,11 @@ class EventBus:
         return event
 
     def _deliver(self, event: Event) -> None:
+        for hook in self._hooks:
+            try:
+                hook(event)
+            except Exception:
+                logger.exception("event hook failed")
         for sub in list(self._subscribers):
             sub.offer(event)
 

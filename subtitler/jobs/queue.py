@@ -8,7 +8,9 @@ SKIP LOCKED on SQLite, where BEGIN IMMEDIATE serialises writers instead.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -19,11 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from subtitler.db import Database
 from subtitler.db.models import Job, JobLogLine, utcnow
 from subtitler.errors import BadRequest, Conflict, NotFound
-from subtitler.events import EventBus
+from subtitler.events import Event, EventBus
 from subtitler.jobs.schemas import job_payload
 from subtitler.jobs.states import CANCELLABLE, MAX_RECOVERIES, RETRYABLE, JobStatus
 
 logger = logging.getLogger(__name__)
+
+STATS_TTL = 5.0
 
 
 class DuplicateJob(Conflict):
@@ -73,6 +77,13 @@ class JobQueue:
         self._db = db
         self._bus = bus
         self.node_id = node_id
+        # Counts by status, for /api/status, /health and list totals: recounting 100k rows per
+        # request is what made those routes slow. Any job event drops the cache; the TTL covers
+        # writes by other nodes sharing a PostgreSQL database.
+        self._stats: dict[str, int] | None = None
+        self._stats_at = 0.0
+        self._stats_query: asyncio.Task[dict[str, int]] | None = None
+        bus.add_hook(self._on_event)
 
     # --- creation -------------------------------------------------------------------------
     async def enqueue(self, **fields: Any) -> Job:
@@ -316,6 +327,7 @@ class JobQueue:
                         message=f"daemon restarted while processing; now {job.status}",
                     )
                 )
+        self._stats = None
         return requeued, failed
 
     # --- reads ----------------------------------------------------------------------------
@@ -327,18 +339,38 @@ class JobQueue:
         return job
 
     async def page(self, *, status: str | None, page: int, page_size: int) -> tuple[list[Job], int]:
+        stats = await self.stats()
+        total = stats["total_jobs"] if status is None else stats.get(str(status), 0)
         stmt = select(Job)
-        count_stmt = select(func.count()).select_from(Job)
         if status is not None:
             stmt = stmt.where(Job.status == status)
-            count_stmt = count_stmt.where(Job.status == status)
-        stmt = stmt.order_by(Job.created_at.desc(), Job.id).offset((page - 1) * page_size)
+        stmt = stmt.order_by(Job.created_at.desc(), Job.id.desc()).offset((page - 1) * page_size)
         async with self._db.read() as session:
-            total = int(await session.scalar(count_stmt) or 0)
             jobs = list((await session.scalars(stmt.limit(page_size))).all())
         return jobs, total
 
+    def _on_event(self, event: Event) -> None:
+        """Counts change when a job is created, deleted or changes status (not on progress)."""
+        if event.type in ("job_created", "job_deleted", "jobs_cleared") or (
+            event.type == "job_updated" and "status" in event.data
+        ):
+            self._stats = None
+            self._stats_query = None
+
     async def stats(self) -> dict[str, int]:
+        """Counts by status; concurrent callers share one query, results live until a job
+        changes (or STATS_TTL seconds)."""
+        if self._stats is not None and time.monotonic() - self._stats_at < STATS_TTL:
+            return dict(self._stats)
+        if self._stats_query is None or self._stats_query.done():
+            self._stats_query = asyncio.ensure_future(self._count())
+        query = self._stats_query
+        counts = await asyncio.shield(query)
+        if self._stats_query is query:  # no job changed while we counted
+            self._stats, self._stats_at = counts, time.monotonic()
+        return dict(counts)
+
+    async def _count(self) -> dict[str, int]:
         async with self._db.read() as session:
             rows = (
                 await session.execute(select(Job.status, func.count()).group_by(Job.status))

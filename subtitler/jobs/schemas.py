@@ -52,6 +52,13 @@ class JobOut(BaseModel):
         return as_utc_iso(value)
 
 
+class JobListOut(BaseModel):
+    jobs: list[JobOut]
+    total: int
+    page: int
+    page_size: int
+
+
 def as_utc_iso(value: datetime | None) -> str | None:
     """Stored timestamps are naive UTC; show them as ISO 8601 with an explicit offset."""
     if value is None:

@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from subtitler.api.deps import get_daemon
-from subtitler.api.schemas import JobCreate, JobList, JobLogLine, JobStats, Message
+from subtitler.api.schemas import JobCreate, JobLogLine, JobStats, Message
 from subtitler.daemon import Daemon
-from subtitler.jobs.schemas import JobOut, as_utc_iso
+from subtitler.jobs.schemas import JobListOut, JobOut, as_utc_iso
 from subtitler.jobs.states import JobStatus
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
 
-@router.get("", response_model=JobList)
+@router.get("", response_model=JobListOut)
 async def list_jobs(
     status_filter: JobStatus | None = Query(default=None),
     page: int = Query(default=1, ge=1),
     page_size: int = Query(default=50, ge=1, le=500),
     daemon: Daemon = Depends(get_daemon),
-) -> JobList:
-    jobs, total = await daemon.queue.page(status=status_filter, page=page, page_size=page_size)
-    return JobList(
-        jobs=[JobOut.model_validate(job) for job in jobs],
-        total=total,
-        page=page,
-        page_size=page_size,
-    )
+) -> Response:
+    body = await daemon.listing.page_json(status=status_filter, page=page, page_size=page_size)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/stats", response_model=JobStats)

