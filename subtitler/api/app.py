@@ -11,15 +11,20 @@ from subtitler import __version__
 from subtitler.api.auth import ApiKeyMiddleware
 from subtitler.api.errors import install_error_handlers
 from subtitler.api.routes import (
+    bazarr,
     events,
     filesystem,
     jobs,
+    openai,
     resources,
+    rules,
+    scanner,
     settings,
     setup,
     system,
     workers,
 )
+from subtitler.api.static import mount_frontend
 from subtitler.daemon import Daemon
 
 
@@ -43,7 +48,21 @@ def create_app(daemon: Daemon) -> FastAPI:
     )
     app.state.daemon = daemon
     install_error_handlers(app)
-    for module in (system, workers, jobs, settings, resources, filesystem, setup, events):
+    for module in (
+        system,
+        workers,
+        jobs,
+        rules,
+        scanner,
+        settings,
+        resources,
+        filesystem,
+        setup,
+        events,
+        bazarr,
+        openai,
+    ):
         app.include_router(module.router)
     app.add_middleware(ApiKeyMiddleware, settings_reader=daemon.settings.get)
+    mount_frontend(app)  # the built web UI at / with an SPA fallback (subtitler/api/static.py)
     return app

@@ -99,6 +99,7 @@ class WorkerConfig(BaseModel):
 
 class ScannerConfig(BaseModel):
     interval_minutes: int = Field(default=360, ge=1, le=60 * 24 * 30)
+    watch: bool = True  # also start the file watcher (new files queued once their copy ends)
 
 
 class StandaloneSetup(BaseModel):

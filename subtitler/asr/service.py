@@ -235,7 +235,7 @@ class AsrService:
     def _usable(self, job: Job) -> bool:
         if job.status != JobStatus.COMPLETED or job.job_type == JobType.LANGUAGE_DETECTION:
             return True
-        return bool(job.output_path) and Path(job.output_path).is_file()
+        return job.output_path is not None and Path(job.output_path).is_file()
 
     def _map_path(self, video_file: str | None) -> str | None:
         if not video_file:

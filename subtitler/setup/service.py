@@ -10,23 +10,29 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from subtitler.db import Database
-from subtitler.db.models import ScanRule
-from subtitler.errors import BadRequest, Conflict
-from subtitler.media.languages import parse_language
+from subtitler.errors import BadRequest, SubtitlerError
+from subtitler.rules.models import ACTION_FIELDS, CONDITION_FIELDS, RuleCreate
+from subtitler.rules.service import RulesService, validate_body
 from subtitler.settings import REGISTRY, SettingsService
-from subtitler.settings.specs.transcription import QUALITY_PRESETS
 
 BAZARR_USERNAME = "bazarr"
 _WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
 
 
 class SetupService:
-    def __init__(self, db: Database, settings: SettingsService, *, host: str, port: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: SettingsService,
+        *,
+        rules: RulesService,
+        host: str,
+        port: int,
+    ) -> None:
         self._db = db
         self._settings = settings
+        self._rules = rules
         self._host = host
         self._port = port
 
@@ -46,7 +52,7 @@ class SetupService:
         if not library_paths:
             raise BadRequest("library_paths: give at least one library folder", code="no_paths")
         await asyncio.to_thread(_check_folders, library_paths)
-        rules = [_rule_row(rule, position) for position, rule in enumerate(scan_rules)]
+        rules = [_rule_body(rule, position) for position, rule in enumerate(scan_rules)]
         updates: dict[str, Any] = {
             "library_paths": [str(Path(p)) for p in library_paths],
             "setup_completed": True,
@@ -61,24 +67,19 @@ class SetupService:
             if kind == "gpu":
                 updates["worker_cpu_count"] = 0
         if scanner_config and "interval_minutes" in scanner_config:
+            # scheduled scans every interval, from now on (the settings listener applies it live)
             updates["scanner_interval_minutes"] = scanner_config["interval_minutes"]
-        names = [rule.name for rule in rules]
-        if len(set(names)) != len(names):
-            raise Conflict("scan_rules: two rules have the same name", code="rule_exists")
-        async with self._db.write() as session:
-            if names:
-                taken = (
-                    await session.scalars(select(ScanRule.name).where(ScanRule.name.in_(names)))
-                ).all()
-                if taken:
-                    raise Conflict(f"Scan rule '{taken[0]}' already exists", code="rule_exists")
-            # Validate settings before anything is written, so a bad value writes nothing.
-            for key, value in updates.items():
-                try:
-                    REGISTRY[key].parse(value)
-                except ValueError as exc:
-                    raise BadRequest(f"{key}: {exc}", code="invalid_setting") from None
-            session.add_all(rules)
+            updates["scanner_cron_expression"] = ""
+            updates["scanner_schedule_enabled"] = True
+            updates["scanner_watcher_enabled"] = bool(scanner_config.get("watch", True))
+        # Validate settings before anything is written, so a bad value writes nothing.
+        for key, value in updates.items():
+            try:
+                REGISTRY[key].parse(value)
+            except ValueError as exc:
+                raise BadRequest(f"{key}: {exc}", code="invalid_setting") from None
+        if rules:
+            await self._rules.create_many(rules)
         await self._settings.bulk_update(updates)
         return {
             "success": True,
@@ -136,59 +137,17 @@ def _check_folders(paths: list[str]) -> None:
             raise BadRequest(f"library_paths: not a folder: {raw}", code="not_a_directory")
 
 
-def _rule_row(rule: dict[str, Any], position: int) -> ScanRule:
-    name = str(rule.get("name") or "").strip()
-    if not name:
-        raise BadRequest(f"scan_rules[{position}].name is required", code="invalid_rule")
-    action = rule.get("action_type", "transcribe")
-    if action not in ("transcribe", "translate"):
-        raise BadRequest(
-            f"scan_rules[{position}].action_type must be transcribe or translate",
-            code="invalid_rule",
-        )
-    preset = rule.get("quality_preset", "balanced")
-    if preset not in QUALITY_PRESETS:
-        raise BadRequest(
-            f"scan_rules[{position}].quality_preset must be one of {', '.join(QUALITY_PRESETS)}",
-            code="invalid_rule",
-        )
-    langs: dict[str, str | None] = {}
-    for field in (
-        "audio_language_is",
-        "has_embedded_subtitle_lang",
-        "missing_embedded_subtitle_lang",
-        "missing_external_subtitle_lang",
-        "target_language",
-    ):
-        value = rule.get(field)
-        if value:
-            code = parse_language(str(value))
-            if code is None:
-                raise BadRequest(
-                    f"scan_rules[{position}].{field}: unknown language code {value!r}",
-                    code="unknown_language",
-                )
-            langs[field] = code
-        else:
-            langs[field] = None
-    if action == "translate" and not langs["target_language"]:
-        raise BadRequest(
-            f"scan_rules[{position}].target_language is required to translate",
-            code="invalid_rule",
-        )
-    return ScanRule(
-        name=name,
-        enabled=bool(rule.get("enabled", True)),
-        priority=int(rule.get("priority", 0)),
-        audio_language_is=langs["audio_language_is"],
-        audio_language_not=rule.get("audio_language_not"),
-        audio_track_count_min=rule.get("audio_track_count_min"),
-        has_embedded_subtitle_lang=langs["has_embedded_subtitle_lang"],
-        missing_embedded_subtitle_lang=langs["missing_embedded_subtitle_lang"],
-        missing_external_subtitle_lang=langs["missing_external_subtitle_lang"],
-        file_extension=rule.get("file_extension"),
-        action_type=action,
-        target_language=langs["target_language"],
-        quality_preset=preset,
-        job_priority=int(rule.get("job_priority", 0)),
-    )
+def _rule_body(rule: dict[str, Any], position: int) -> RuleCreate:
+    """A wizard rule (flat fields) validated exactly like POST /api/scan-rules; 400 naming it."""
+    body = {
+        "name": rule.get("name") or "",
+        "enabled": rule.get("enabled", True),
+        "priority": rule.get("priority", 0),
+        "conditions": {f: rule[f] for f in CONDITION_FIELDS if rule.get(f) is not None},
+        "action": {f: rule[f] for f in ACTION_FIELDS if rule.get(f) is not None},
+    }
+    try:
+        parsed: RuleCreate = validate_body(RuleCreate, body)
+    except SubtitlerError as exc:
+        raise BadRequest(f"scan_rules[{position}].{exc.detail}", code="invalid_rule") from None
+    return parsed

@@ -94,7 +94,7 @@ class CueStyle:
 
     def for_language(self, language: str | None) -> CueStyle:
         """CJK languages count characters against their own, lower limits."""
-        return replace(self, cjk=bool(language) and language.lower() in CJK_LANGUAGES)
+        return replace(self, cjk=language is not None and language.lower() in CJK_LANGUAGES)
 
     @property
     def line_chars(self) -> int:
@@ -108,11 +108,27 @@ class CueStyle:
 def build_cues(segments: Sequence[Segment], style: CueStyle | None = None) -> list[Cue]:
     """Cues for the words of `segments` (already cleaned, see cleanup.clean_segments)."""
     style = style or CueStyle()
-    words = [w for seg in segments for w in seg.words if w.word.strip()]
+    words = [w for seg in segments for w in (seg.words or _estimate_words(seg)) if w.word.strip()]
     if not style.cjk and words and sum(bool(_CJK.search(w.word)) for w in words) > len(words) / 2:
         style = replace(style, cjk=True)
     groups = _group(words, style)
     return _time(groups, style)
+
+
+def _estimate_words(seg: Segment) -> tuple[Word, ...]:
+    """Word times spread over a segment by length, for transcripts without word timestamps."""
+    text = seg.text.strip()
+    if not text:
+        return ()
+    tokens = list(text) if _CJK.search(text) and " " not in text else text.split()
+    sep = "" if len(tokens) == len(text) else " "
+    total = sum(len(t) + 1 for t in tokens)
+    span, t, out = max(seg.end - seg.start, 0.01), seg.start, []
+    for i, token in enumerate(tokens):
+        length = span * (len(token) + 1) / total
+        out.append(Word(start=t, end=t + length, word=(sep if i else "") + token))
+        t += length
+    return tuple(out)
 
 
 def text_of(words: Sequence[Word]) -> str:
@@ -171,11 +187,11 @@ def _break_cost(before: Word, after: Word) -> float:
     if _SENTENCE_END.search(a):
         return 0.0
     if _CLAUSE_END.search(a):
-        return 2.0
+        return 1.0
     if a.lower() in _NO_BREAK_AFTER:
         return 14.0
     if b.lower().strip(",.") in _BREAK_BEFORE:
-        return 3.0
+        return 5.0
     if a[0].isupper() and b[0].isupper() and a.isalpha() and a != "I":
         return 10.0  # probably a name
     return 6.0
@@ -219,7 +235,7 @@ def _best_cut(words: list[Word], style: CueStyle, capacity: int) -> int:
     for cut in range(1, len(words)):
         head = words[:cut]  # a prefix of a cue that fitted: fits too
         fill = min(1.0, len(text_of(head)) / capacity)
-        cost = _break_cost(words[cut - 1], words[cut]) + 8 * (1 - fill)
+        cost = _break_cost(words[cut - 1], words[cut]) + 6 * (1 - fill)
         if cost <= best_cost:
             best, best_cost = cut, cost
     if best_cost == _INF:  # only number-internal cuts fit: break at the last one anyway

@@ -51,7 +51,9 @@ class TranscriptionResult:
     language_probability: float
     duration: float
     speech_ratio: float
-    speech: list[tuple[float, float]]  # VAD speech spans, seconds
+    # VAD speech spans (s) when the engine ran the VAD itself (vad_filter off); None when the
+    # pipeline's VAD already kept the model to speech (the speech_ratio is exact either way).
+    speech: list[tuple[float, float]] | None
     segments: list[Segment]
     task: str = "transcribe"
     model: str = ""
@@ -67,7 +69,7 @@ def _lib_in(message: str) -> str | None:
 
 def cuda_failure_reason(exc: BaseException) -> str:
     lib = _lib_in(str(exc))
-    what = f"{lib} could not be loaded" if lib else f"CUDA failed ({exc})"
+    what = f"{lib} could not be loaded" if lib else f"cannot use CUDA ({exc})"
     return (
         f"{what}: CTranslate2 needs the CUDA 12 runtime with cuBLAS 12 and cuDNN 9 (install the "
         "nvidia-cublas-cu12 and nvidia-cudnn-cu12 wheels and put their lib folders on "
@@ -182,7 +184,6 @@ class TranscriptionEngine:
                 code="language_detection_unsupported",
             )
         model = self._whisper()
-        spans = list(speech) if speech is not None else speech_spans(audio)
         duration = len(audio) / SAMPLE_RATE
         starts = sorted(
             {round(max(0.0, min(p * duration - window_seconds / 2, duration - window_seconds)), 1)
@@ -190,7 +191,11 @@ class TranscriptionEngine:
         )  # fmt: skip
         votes: list[tuple[float, str, float]] = []
         for start in starts:
-            clip = _speech_in(audio, spans, start, start + window_seconds)
+            window = audio[int(start * SAMPLE_RATE) : int((start + window_seconds) * SAMPLE_RATE)]
+            if speech is None:  # VAD on the window only: cheap on a long file
+                clip = _speech_in(window, speech_spans(window), 0.0, window_seconds)
+            else:
+                clip = _speech_in(audio, speech, start, start + window_seconds)
             if len(clip) < SAMPLE_RATE:  # under a second of speech says nothing
                 continue
             lang, prob, _ = model.detect_language(audio=clip[: int(window_seconds * SAMPLE_RATE)])
@@ -214,12 +219,15 @@ class TranscriptionEngine:
         cancel: CancelCheck | None = None,
         progress_interval: float = 1.0,
         expected_speed: float = 8.0,
+        initial_prompt: str | None = None,
     ) -> TranscriptionResult:
         """Transcribe (or translate to English) 16 kHz mono float32 audio.
 
         `language` in any spelling (`de`, `ger`, `deu`); None lets Whisper detect it from the first
         30 s of speech (prefer detect_language and pass its result).
-        Audio whose VAD speech ratio is <= min_speech_ratio is not transcribed at all.
+        With vad_filter the pipeline's own VAD keeps the model to speech (one VAD pass) and
+        speech_ratio comes from it; without, the engine runs the VAD for speech_ratio and spans,
+        and audio whose speech ratio is <= min_speech_ratio is not transcribed at all.
         """
         if task not in ("transcribe", "translate"):
             raise SubtitlerError(f"unknown task {task!r}", code="bad_request")
@@ -241,14 +249,14 @@ class TranscriptionEngine:
             raise Cancelled("cancelled before transcription")
         started = time.monotonic()
         duration = len(audio) / SAMPLE_RATE
-        spans = speech_spans(audio)
-        ratio = min(1.0, sum(e - s for s, e in spans) / duration) if duration else 0.0
+        spans = None if vad_filter else speech_spans(audio)  # the pipeline runs its own VAD
+        ratio = min(1.0, sum(e - s for s, e in spans) / duration) if spans and duration else 0.0
         result = TranscriptionResult(
             language=language or "", language_probability=1.0 if language else 0.0,
             duration=duration, speech_ratio=ratio, speech=spans, segments=[], task=task,
             model=self.model_info.name, device=self.device, compute_type=self.compute_type,
         )  # fmt: skip
-        if not spans or ratio <= min_speech_ratio:
+        if not duration or (spans is not None and ratio <= min_speech_ratio):
             logger.info("speech ratio %.3f: nothing to transcribe", ratio)
             result.elapsed = time.monotonic() - started
             return result
@@ -258,9 +266,14 @@ class TranscriptionEngine:
         ticker = _Ticker(progress, duration, progress_interval, expected_speed)
         ticker.start()
         try:
+            # Without VAD the batched pipeline needs clips: fixed 30 s windows (Whisper's input).
+            clips = None if vad_filter else [
+                {"start": t, "end": min(t + 30.0, duration)} for t in np.arange(0.0, duration, 30.0)
+            ]  # fmt: skip
             pieces, info = pipeline.transcribe(
                 audio, language=language, task=task, beam_size=beam_size, batch_size=batch_size,
-                vad_filter=vad_filter, word_timestamps=word_timestamps,
+                vad_filter=vad_filter, word_timestamps=word_timestamps, clip_timestamps=clips,
+                initial_prompt=initial_prompt,
             )  # fmt: skip
             for piece in pieces:
                 result.segments.append(_segment(piece))
@@ -269,7 +282,9 @@ class TranscriptionEngine:
                     raise Cancelled("cancelled while transcribing")
         finally:
             ticker.stop()
-        result.language = info.language
+        if vad_filter:
+            result.speech_ratio = min(1.0, info.duration_after_vad / duration)
+        result.language = info.language or result.language
         result.language_probability = float(info.language_probability)
         result.elapsed = time.monotonic() - started
         self.last_used = time.monotonic()

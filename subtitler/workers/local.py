@@ -67,7 +67,7 @@ def transcribe_file(
         settings[f"preset_{preset}"] = {**settings[f"preset_{preset}"], "model": model}
     settings["overwrite_existing_subtitles"] = overwrite
     source = _language(language, "--language")
-    job = {
+    job: dict[str, Any] = {
         "id": "cli",
         "file_path": str(path),
         "quality_preset": preset,

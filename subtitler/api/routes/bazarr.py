@@ -20,7 +20,6 @@ from subtitler.media.languages import parse_language
 router = APIRouter(tags=["bazarr"])
 
 
-
 def _language(value: str | None) -> str | None:
     if not value:
         return None

@@ -1,0 +1,163 @@
+"""Library scan and watcher figures; prints one JSON object.
+
+    .venv/bin/python bench/scan.py [--first 2000] [--rescan 10000] [--quiet 1.0] [--copies 5]
+
+A daemon runs in process on a temporary data dir (real SQLite, real PyAV probes). Libraries are
+hard links of a few generated files (each path is probed and cached on its own), 20 files a
+folder, with a sidecar for every fourth file. One rule matches the Japanese-audio half, so the
+first scan also pays for creating a job per matching file.
+
+- first_scan: files/s of a first scan of `--first` files (walk + probe + store + rules + jobs);
+  first_scan_without_jobs: the same on another copy with no rule (walk + probe + store only).
+- rescan: seconds of an unchanged rescan of `--rescan` files (after its first scan).
+- watcher: seconds from the end of a chunked copy into a watched folder to its job_created
+  event, with `scanner_quiet_seconds` = `--quiet`; target <= quiet + 1 s.
+Targets (issue 4): first scan >= 300 files/s, rescan of 10k <= 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from subtitler.config import Config
+from subtitler.daemon import Daemon
+from tests.mediagen import Audio, Spec, make_media, write_srt
+
+RULE = {
+    "name": "Japanese to English",
+    "conditions": {"audio_language_is": "jpn", "missing_external_subtitle_lang": "eng"},
+    "action": {"target_language": "eng"},
+}
+
+
+def make_sources(folder: Path) -> list[Path]:
+    specs = [
+        Spec(audio=(Audio(language="jpn", default=True), Audio(language="eng"))),
+        Spec(audio=(Audio(language="ger"),)),
+        Spec(audio=(Audio(language="jpn"),)),
+        Spec(audio=(Audio(language="fre"),)),
+    ]
+    return [make_media(folder / f"src{i}.mkv", spec) for i, spec in enumerate(specs)]
+
+
+def make_library(root: Path, sources: list[Path], count: int) -> None:
+    for i in range(count):
+        folder = root / f"Show {i // 400:03d}" / f"Season {i // 20 % 20:02d}"
+        if i % 20 == 0:
+            folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"Episode {i:05d}.mkv"
+        os.link(sources[i % len(sources)], path)
+        if i % 4 == 1:
+            write_srt(folder / f"Episode {i:05d}.de.srt")
+
+
+async def timed_scan(daemon: Daemon, root: Path) -> tuple[float, dict[str, Any]]:
+    started = time.perf_counter()
+    result = await daemon.scanner.scan(paths=[str(root)])
+    return time.perf_counter() - started, result.model_dump()
+
+
+async def watcher_latency(daemon: Daemon, folder: Path, source: Path, copies: int) -> list[float]:
+    folder.mkdir()
+    await daemon.settings.update("library_paths", [str(folder)])
+    await daemon.scanner.control.start_watcher(None)
+    events = daemon.bus.subscribe({"job_created"})
+    data = source.read_bytes()
+    latencies: list[float] = []
+    for n in range(copies):
+        target = folder / f"Copied {n}.mkv"
+        step = len(data) // 4 + 1
+        with target.open("wb") as out:
+            for i in range(4):
+                out.write(data[i * step : (i + 1) * step])
+                out.flush()
+                await asyncio.sleep(0.2)
+        ended = time.monotonic()
+        event = await events.get(30)
+        if event is None or event.data.get("file_path") != str(target):
+            raise RuntimeError(f"no job_created for {target}: {event}")
+        latencies.append(time.monotonic() - ended)
+    await daemon.scanner.control.stop_watcher()
+    return latencies
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="subtitler-bench-") as tmp:
+        base = Path(tmp)
+        sources = make_sources(base / "sources")
+        first_root, rescan_root = base / "lib2k", base / "lib10k"
+        bare_root = base / "lib2k-nojobs"
+        make_library(first_root, sources, args.first)
+        make_library(bare_root, sources, args.first)
+        make_library(rescan_root, sources, args.rescan)
+        config = Config(data_dir=base / "data", node_id="bench", start_workers=False)
+        daemon = Daemon(config)
+        await daemon.start()
+        try:
+            await daemon.settings.bulk_update({"scanner_quiet_seconds": args.quiet})
+            bare_s, bare = await timed_scan(daemon, bare_root)  # no rule yet: no jobs
+            await daemon.rules.create(RULE)
+            first_s, first = await timed_scan(daemon, first_root)
+            warm_s, warm = await timed_scan(daemon, rescan_root)
+            rescan_s, rescan = await timed_scan(daemon, rescan_root)
+            latencies = await watcher_latency(daemon, base / "watched", sources[0], args.copies)
+        finally:
+            await daemon.stop()
+    return {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "first_scan": {
+            "files": first["scanned_files"],
+            "seconds": round(first_s, 3),
+            "files_per_s": round(first["scanned_files"] / first_s, 1),
+            "jobs_created": first["jobs_created"],
+            "probed_files": first["probed_files"],
+            "target_files_per_s": 300,
+        },
+        "first_scan_without_jobs": {
+            "files": bare["scanned_files"],
+            "seconds": round(bare_s, 3),
+            "files_per_s": round(bare["scanned_files"] / bare_s, 1),
+            "probed_files": bare["probed_files"],
+        },
+        "first_scan_10k": {
+            "seconds": round(warm_s, 3),
+            "files_per_s": round(warm["scanned_files"] / warm_s, 1),
+            "jobs_created": warm["jobs_created"],
+        },
+        "rescan": {
+            "files": rescan["scanned_files"],
+            "seconds": round(rescan_s, 3),
+            "probed_files": rescan["probed_files"],
+            "jobs_created": rescan["jobs_created"],
+            "already_queued": rescan["already_queued"],
+            "target_seconds": 2.0,
+        },
+        "watcher": {
+            "quiet_seconds": args.quiet,
+            "latency_s": [round(x, 3) for x in latencies],
+            "median_s": round(statistics.median(latencies), 3),
+            "max_s": round(max(latencies), 3),
+            "target_max_s": args.quiet + 1.0,
+        },
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--first", type=int, default=2000)
+    parser.add_argument("--rescan", type=int, default=10000)
+    parser.add_argument("--quiet", type=float, default=1.0)
+    parser.add_argument("--copies", type=int, default=5)
+    print(json.dumps(asyncio.run(main(parser.parse_args())), indent=2))

@@ -1,0 +1,203 @@
+"""Scan rules: CRUD over `scan_rules`, and a preview of what a rule would match in the library.
+
+Bodies are validated here (not in the route signature) so every invalid rule is a 422 whose
+`detail` is one sentence naming the field, whether pydantic or a rule validator caught it.
+The preview walks the library through the scanner's probe cache and never queues anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from subtitler.db import Database
+from subtitler.db.models import ScanRule, utcnow
+from subtitler.errors import Conflict, NotFound, SubtitlerError, Unprocessable
+from subtitler.rules.engine import ConditionResult, JobRequest, UnknownLanguagePolicy, explain
+from subtitler.rules.models import (
+    RuleCreate,
+    RuleOut,
+    RuleUpdate,
+    apply_update,
+    row_from_create,
+    rule_from_row,
+)
+from subtitler.scanner.library import MediaLibrary
+
+logger = logging.getLogger(__name__)
+
+
+class PreviewFile(BaseModel):
+    file_path: str
+    file_name: str
+    conditions: list[ConditionResult]
+    job: JobRequest | None  # what a scan would queue now (None: already produced)
+    skipped_reason: str | None = None
+
+
+class RulePreview(BaseModel):
+    rule: dict[str, Any]
+    paths_scanned: list[str]
+    scanned_files: int
+    total: int  # matching files
+    page: int
+    page_size: int
+    files: list[PreviewFile]
+
+
+def validate_body(model: type[BaseModel], body: Any) -> Any:
+    """`model.model_validate(body)` with every failure a 422 carrying a string `detail`."""
+    if not isinstance(body, Mapping):
+        raise Unprocessable("the request body must be a JSON object", code="invalid_rule")
+    try:
+        return model.model_validate(dict(body))
+    except ValidationError as exc:
+        raise unprocessable(exc) from None
+
+
+def unprocessable(exc: ValidationError) -> SubtitlerError:
+    """The first pydantic error as one sentence naming the field."""
+    first = exc.errors()[0]
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, SubtitlerError):
+        return cause
+    where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+    return Unprocessable(f"{where}: {first.get('msg', 'invalid')}", code="invalid_rule")
+
+
+class RulesService:
+    def __init__(self, db: Database, settings: Any, library: MediaLibrary) -> None:
+        self._db = db
+        self._settings = settings
+        self._library = library
+
+    async def list_rules(self, *, enabled_only: bool = False) -> list[RuleOut]:
+        stmt = select(ScanRule).order_by(ScanRule.priority.desc(), ScanRule.id)
+        if enabled_only:
+            stmt = stmt.where(ScanRule.enabled.is_(True))
+        async with self._db.read() as session:
+            return [rule_from_row(row) for row in (await session.scalars(stmt)).all()]
+
+    async def get(self, rule_id: int) -> RuleOut:
+        async with self._db.read() as session:
+            return rule_from_row(await self._row(session, rule_id))
+
+    async def create(self, body: Any) -> RuleOut:
+        rule = body if isinstance(body, RuleCreate) else validate_body(RuleCreate, body)
+        row = row_from_create(rule)
+        try:
+            async with self._db.write() as session:
+                session.add(row)
+                await session.flush()
+        except IntegrityError:
+            raise self._name_taken(rule.name) from None
+        logger.info("scan rule %s created: %s", row.id, row.name)
+        return rule_from_row(row)
+
+    async def create_many(self, bodies: list[RuleCreate]) -> list[RuleOut]:
+        """Several rules in one transaction (the setup wizard): all or none."""
+        names = [b.name for b in bodies]
+        if len(set(names)) != len(names):
+            raise Conflict("Two scan rules have the same name", code="rule_exists")
+        rows = [row_from_create(b) for b in bodies]
+        try:
+            async with self._db.write() as session:
+                session.add_all(rows)
+                await session.flush()
+        except IntegrityError:
+            async with self._db.read() as session:
+                taken = await session.scalar(select(ScanRule.name).where(ScanRule.name.in_(names)))
+            raise self._name_taken(taken or names[0]) from None
+        return [rule_from_row(row) for row in rows]
+
+    async def update(self, rule_id: int, body: Any) -> RuleOut:
+        patch = validate_body(RuleUpdate, body)
+        try:
+            async with self._db.write() as session:
+                row = await self._row(session, rule_id)
+                try:
+                    apply_update(row, patch)
+                except ValidationError as exc:
+                    raise unprocessable(exc) from None
+                row.updated_at = utcnow()
+                await session.flush()
+        except IntegrityError:
+            raise self._name_taken(patch.name or "") from None
+        return rule_from_row(row)
+
+    async def delete(self, rule_id: int) -> None:
+        async with self._db.write() as session:
+            await session.delete(await self._row(session, rule_id))
+        logger.info("scan rule %s deleted", rule_id)
+
+    async def toggle(self, rule_id: int) -> RuleOut:
+        async with self._db.write() as session:
+            row = await self._row(session, rule_id)
+            row.enabled = not row.enabled
+            row.updated_at = utcnow()
+        return rule_from_row(row)
+
+    # --- preview ------------------------------------------------------------------------------
+    async def preview_saved(self, rule_id: int, *, page: int, page_size: int) -> RulePreview:
+        rule = await self.get(rule_id)
+        return await self._preview(rule, rule.model_dump(mode="json"), page, page_size)
+
+    async def preview_unsaved(self, body: Any, *, page: int, page_size: int) -> RulePreview:
+        if isinstance(body, Mapping) and not body.get("name"):
+            body = {**body, "name": "(preview)"}
+        rule = validate_body(RuleCreate, body)
+        return await self._preview(rule, rule.model_dump(mode="json"), page, page_size)
+
+    async def _preview(
+        self, rule: RuleCreate | RuleOut, shown: dict[str, Any], page: int, page_size: int
+    ) -> RulePreview:
+        roots = await self._library.resolve_roots(None)
+        inv = await self._library.collect(roots)
+        produced = (await self._library.history(roots=roots)).produced
+        policy = UnknownLanguagePolicy.from_settings(self._settings)
+        matches: list[PreviewFile] = []
+        for media in sorted(inv.media, key=lambda m: m.path):
+            (verdict,) = explain(
+                [rule],
+                media,
+                produced=produced.get(media.path, ()),
+                unknown_language_policy=policy,
+                include_disabled=True,
+            )
+            if verdict.matched:
+                matches.append(
+                    PreviewFile(
+                        file_path=media.path,
+                        file_name=media.file_name,
+                        conditions=verdict.conditions,
+                        job=verdict.job,
+                        skipped_reason=verdict.skipped_reason,
+                    )
+                )
+        start = (page - 1) * page_size
+        return RulePreview(
+            rule=shown,
+            paths_scanned=roots,
+            scanned_files=len(inv.media) + len(inv.failures),
+            total=len(matches),
+            page=page,
+            page_size=page_size,
+            files=matches[start : start + page_size],
+        )
+
+    # --- internals ----------------------------------------------------------------------------
+    @staticmethod
+    async def _row(session: Any, rule_id: int) -> ScanRule:
+        row = await session.get(ScanRule, rule_id)
+        if row is None:
+            raise NotFound(f"Scan rule {rule_id} not found", code="rule_not_found")
+        return row
+
+    @staticmethod
+    def _name_taken(name: str) -> Conflict:
+        return Conflict(f"Scan rule with name '{name}' already exists", code="rule_exists")

@@ -1,0 +1,250 @@
+"""The library as the scanner and the rule preview see it: media files (probed through the cache,
+with their current sidecars), why other files were skipped, and what subtitler already did.
+
+`collect` walks in a thread, loads the probe cache of the roots in one query, decodes it off the
+event loop, and probes only new or changed files. `history` reads, in two queries per call, the
+(target, task) pairs subtitler already produced per file (written subtitles + completed jobs) and
+the dedup keys of live jobs, so a rescan never tries to insert a job the queue already holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from subtitler.db import Database
+from subtitler.db.models import Job, WrittenSubtitle
+from subtitler.errors import BadRequest, NotFound
+from subtitler.jobs.states import JobStatus, Task
+from subtitler.media.probe import MediaInfo
+from subtitler.media.sidecars import find_sidecars
+from subtitler.scanner.cache import (
+    CachedProbe,
+    ProbeCache,
+    ProbeFailure,
+    decode,
+    prefix_range,
+)
+from subtitler.scanner.walker import MediaCandidate, WalkOptions, WalkStats, walk
+
+logger = logging.getLogger(__name__)
+
+Produced = dict[str, set[tuple[str | None, str]]]
+BatchHandler = Callable[[list[MediaInfo]], Awaitable[None]]
+DedupKey = tuple[str, str, str]
+GONE_REASON = "media file gone"  # how the watcher's cancels start: they never block a new job
+PROBE_BATCH = 250  # files probed (and handed to the scan) at a time
+_LIVE = (JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.COMPLETED)
+
+
+@dataclass
+class History:
+    """What subtitler already did for a set of files.
+
+    - produced: per file, the (target, task) pairs it wrote (written subtitles, completed jobs);
+    - active: dedup keys of queued/processing/completed jobs (the queue refuses these anyway);
+    - ended: dedup key -> creation time (ns) of its latest failed or cancelled job. A scan does
+      not re-create such a job for a file unchanged since (a poison file must not loop, a user's
+      cancel must stick); a file replaced or modified afterwards is queued again.
+    """
+
+    produced: Produced = field(default_factory=dict)
+    active: set[DedupKey] = field(default_factory=set)
+    ended: dict[DedupKey, int] = field(default_factory=dict)
+
+    def holds(self, key: DedupKey, *, mtime_ns: int) -> str | None:
+        """Why a request with `key` for a file of `mtime_ns` needs no new job (None: it does)."""
+        if key in self.active:
+            return "queued"
+        ended = self.ended.get(key)
+        if ended is not None and mtime_ns <= ended:
+            return "ended"
+        return None
+
+
+@dataclass
+class Inventory:
+    roots: list[str]
+    media: list[MediaInfo] = field(default_factory=list)
+    failures: dict[str, ProbeFailure] = field(default_factory=dict)
+    stats: WalkStats = field(default_factory=WalkStats)
+    probed: int = 0
+    cached: int = 0
+
+
+def check_roots(paths: Sequence[str]) -> list[str]:
+    """Absolute, existing folders (400 otherwise), normalised and without duplicates."""
+    roots: list[str] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_absolute():
+            raise BadRequest(f"Path is not absolute: {raw}", code="path_not_absolute")
+        if not path.is_dir():
+            raise BadRequest(f"Path is not a folder: {raw}", code="not_a_directory")
+        text = os.path.normpath(str(path))
+        if text not in roots:
+            roots.append(text)
+    return roots
+
+
+def _split_cached(
+    found: list[MediaCandidate], cached: dict[str, CachedProbe]
+) -> tuple[list[MediaInfo | ProbeFailure | None], list[int]]:
+    """Decode what the cache holds for unchanged files; the indexes of files to probe."""
+    results: list[MediaInfo | ProbeFailure | None] = []
+    todo: list[int] = []
+    for i, cand in enumerate(found):
+        hit = cached.get(cand.path)
+        result: MediaInfo | ProbeFailure | None = None
+        if hit is not None and (hit.size, hit.mtime_ns) == (cand.size, cand.mtime_ns):
+            try:
+                result = decode(hit.info_json)
+            except ValueError:  # an older cache format: probe again
+                result = None
+        if isinstance(result, MediaInfo):
+            result.external_subtitles = cand.sidecars  # a fresh object: no copy needed
+        if result is None:
+            todo.append(i)
+        results.append(result)
+    return results, todo
+
+
+async def _drain(batches: asyncio.Queue[list[MediaInfo] | None], handler: BatchHandler) -> None:
+    while (batch := await batches.get()) is not None:
+        if batch:
+            await handler(batch)
+
+
+class MediaLibrary:
+    def __init__(self, db: Database, settings: Any) -> None:
+        self._db = db
+        self._settings = settings
+        self.cache = ProbeCache(db)
+
+    async def resolve_roots(self, paths: Sequence[str] | None) -> list[str]:
+        """The given folders, else `library_paths`; 400 when there are none or one is no folder."""
+        chosen = list(paths) if paths else list(self._settings.get("library_paths") or [])
+        if not chosen:
+            raise BadRequest("No library paths configured", code="no_library_paths")
+        return await asyncio.to_thread(check_roots, chosen)
+
+    def walk_options(self, *, recursive: bool = True) -> WalkOptions:
+        return WalkOptions.from_settings(self._settings, recursive=recursive)
+
+    async def collect(
+        self, roots: Sequence[str], *, recursive: bool = True, on_batch: BatchHandler | None = None
+    ) -> Inventory:
+        """Walk, reuse the cache, probe the rest. `on_batch(media)` gets the cached files first,
+        then each probed batch, in a task of its own: a scan creates the jobs of one batch while
+        the next is being probed."""
+        inv = Inventory(roots=list(roots))
+        options = self.walk_options(recursive=recursive)
+        found = await asyncio.to_thread(lambda: list(walk(roots, options=options, stats=inv.stats)))
+        cached = await self.cache.load(roots)
+        results, todo = await asyncio.to_thread(_split_cached, found, cached)
+        batches: asyncio.Queue[list[MediaInfo] | None] = asyncio.Queue()
+        consumer = (
+            asyncio.get_running_loop().create_task(_drain(batches, on_batch)) if on_batch else None
+        )
+        try:
+            batches.put_nowait([r for r in results if isinstance(r, MediaInfo)])
+            for start in range(0, len(todo), PROBE_BATCH):
+                chunk = todo[start : start + PROBE_BATCH]
+                probed = await self.cache.probe_many([found[i] for i in chunk])
+                for i, fresh in zip(chunk, probed, strict=True):
+                    results[i] = fresh
+                batches.put_nowait([r for r in probed if isinstance(r, MediaInfo)])
+            batches.put_nowait(None)
+            if consumer is not None:
+                await consumer
+        finally:
+            if consumer is not None and not consumer.done():
+                consumer.cancel()
+        inv.probed, inv.cached = len(todo), len(found) - len(todo)
+        for cand, result in zip(found, results, strict=True):
+            if isinstance(result, MediaInfo):
+                inv.media.append(result)
+            elif result is not None:
+                inv.failures[cand.path] = result
+        if recursive:  # a full walk saw every file under the roots: forget the vanished ones
+            seen = {c.path for c in found}
+            await self.cache.prune(p for p in cached if p not in seen)
+        return inv
+
+    async def media_one(self, path: str) -> MediaInfo | ProbeFailure:
+        """One file (the watcher's): from the cache when unchanged, else probed and stored."""
+
+        def candidate() -> MediaCandidate:
+            try:
+                st = Path(path).stat()
+            except FileNotFoundError:
+                raise NotFound(f"File not found: {path}") from None
+            return MediaCandidate(
+                path=path, size=st.st_size, mtime_ns=st.st_mtime_ns, sidecars=find_sidecars(path)
+            )
+
+        cand = await asyncio.to_thread(candidate)
+        hit = await self.cache.load_one(path)
+        if hit is not None and (hit.size, hit.mtime_ns) == (cand.size, cand.mtime_ns):
+            result = decode(hit.info_json)
+            return result.with_sidecars(cand.sidecars) if isinstance(result, MediaInfo) else result
+        return (await self.cache.probe_many([cand]))[0]
+
+    async def history(self, *, roots: Iterable[str] = (), paths: Iterable[str] = ()) -> History:
+        """What subtitler did for the files under `roots` or in `paths` (two queries)."""
+        ranges = [prefix_range(r) for r in roots]
+        exact = list(paths)
+
+        def where(column: Any) -> Any:
+            parts = [and_(column >= low, column < high) for low, high in ranges]
+            if exact:
+                parts.append(column.in_(exact))
+            return or_(*parts) if parts else column.is_(None)
+
+        hist = History()
+        jobs = select(
+            Job.file_path,
+            Job.target_lang,
+            Job.transcribe_or_translate,
+            Job.status,
+            Job.created_at,
+            Job.error,
+        )
+        written = select(
+            WrittenSubtitle.media_path,
+            WrittenSubtitle.language,
+            Job.target_lang,
+            Job.transcribe_or_translate,
+        ).outerjoin(Job, Job.id == WrittenSubtitle.job_id)
+        async with self._db.read() as session:
+            job_rows = (await session.execute(jobs.where(where(Job.file_path)))).all()
+            written_rows = (
+                await session.execute(written.where(where(WrittenSubtitle.media_path)))
+            ).all()
+        for path, target, task, status, created, error in job_rows:
+            key = (path, target or "", task)
+            if status in _LIVE:
+                hist.active.add(key)
+                if status == JobStatus.COMPLETED:
+                    hist.produced.setdefault(path, set()).add((target, task))
+            elif not (error or "").startswith(GONE_REASON):  # failed, or cancelled by a user
+                ns = int(created.replace(tzinfo=UTC).timestamp() * 1e9)
+                hist.ended[key] = max(ns, hist.ended.get(key, 0))
+        for media_path, language, target, task in written_rows:
+            if media_path is None:
+                continue
+            done = hist.produced.setdefault(media_path, set())
+            if task is not None:
+                done.add((target, task))
+            if language:  # the file exists in this language, whatever task wrote it
+                tasks = (task,) if task else (Task.TRANSCRIBE, Task.TRANSLATE)
+                done.update((language, t) for t in tasks)
+        return hist

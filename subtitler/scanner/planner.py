@@ -1,0 +1,96 @@
+"""From media to job requests: the rules engine over a batch of files, with a memo that makes an
+unchanged rescan skip the engine, and the queue's columns for a request."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from subtitler.jobs.states import JobType, Task
+from subtitler.media.probe import MediaInfo
+from subtitler.rules.engine import JobRequest, UnknownLanguagePolicy, explain
+from subtitler.rules.models import RuleOut
+from subtitler.scanner.library import Produced
+
+
+def job_fields(req: JobRequest) -> dict[str, Any]:
+    """The queue's columns for a rule's job request (rule context kept in `options`)."""
+    translate = req.task == Task.TRANSLATE
+    return {
+        "file_path": req.file_path,
+        "file_name": req.file_name,
+        "job_type": JobType.TRANSLATION if translate else JobType.TRANSCRIPTION,
+        "source_lang": req.source_lang,
+        "target_lang": req.target_lang,
+        "quality_preset": req.quality_preset,
+        "transcribe_or_translate": req.task,
+        "priority": req.priority,
+        "is_manual_request": False,
+        "options": {
+            "rule_id": req.rule_id,
+            "rule_name": req.rule_name,
+            "audio_track": req.audio_track,
+            "source_lang_must_be": req.source_lang_must_be,
+            "source_lang_must_not_be": req.source_lang_must_not_be,
+        },
+    }
+
+
+Verdict = tuple[list[JobRequest], bool, int]  # (requests, matched, matches already produced)
+
+
+class PlanMemo:
+    """The last verdict per file, reused while nothing it depends on changed: the file (size,
+    mtime), its sidecars, what subtitler produced for it, the rules and the language policy. An
+    unchanged rescan then skips the rules engine (a pure function) entirely."""
+
+    def __init__(self) -> None:
+        self._context: str | None = None
+        self._verdicts: dict[str, tuple[tuple[Any, ...], Verdict]] = {}
+
+    def bind(self, rules: Sequence[RuleOut], policy: UnknownLanguagePolicy) -> None:
+        context = json.dumps([r.model_dump(mode="json") for r in rules]) + repr(policy)
+        if context != self._context:
+            self._context, self._verdicts = context, {}
+
+    def get(self, path: str, key: tuple[Any, ...]) -> Verdict | None:
+        hit = self._verdicts.get(path)
+        return hit[1] if hit is not None and hit[0] == key else None
+
+    def put(self, path: str, key: tuple[Any, ...], verdict: Verdict) -> None:
+        self._verdicts[path] = (key, verdict)
+
+
+def plan(
+    rules: Sequence[RuleOut],
+    media: Iterable[MediaInfo],
+    produced: Produced,
+    policy: UnknownLanguagePolicy,
+    memo: PlanMemo | None = None,
+) -> tuple[list[JobRequest], int, int]:
+    """(job requests, matched files, matches already produced): pure, run off the loop."""
+    requests: list[JobRequest] = []
+    matched = already = 0
+    for info in media:
+        done = produced.get(info.path, set())
+        key = (
+            info.size,
+            info.mtime_ns,
+            tuple(s.path for s in info.external_subtitles),
+            frozenset(done),
+        )
+        verdict = memo.get(info.path, key) if memo is not None else None
+        if verdict is None:
+            verdicts = explain(rules, info, produced=done, unknown_language_policy=policy)
+            verdict = (
+                [v.job for v in verdicts if v.job is not None],
+                any(v.matched for v in verdicts),
+                sum(1 for v in verdicts if (v.skipped_reason or "").startswith("subtitler")),
+            )
+            if memo is not None:
+                memo.put(info.path, key, verdict)
+        requests.extend(verdict[0])
+        matched += verdict[1]
+        already += verdict[2]
+    return requests, matched, already

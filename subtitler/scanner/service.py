@@ -1,0 +1,243 @@
+"""The scanner: scan library folders (rules -> jobs), analyse one file, and act on the watcher's
+files. The scheduler and watcher are driven from settings by `ScanControl` (control.py).
+
+One scan at a time: a request for the same folders while a scan runs JOINS it (gets the same
+result, so a scheduled scan and a click on "Scan now" never walk the library twice); a request
+for other folders gets 409 `scan_in_progress`. Scan counters (`scanner_last_scan_time`,
+`scanner_total_scans`) are settings, so they survive a restart and show in the settings API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from subtitler.db import Database
+from subtitler.db.models import Job
+from subtitler.errors import Conflict, SubtitlerError
+from subtitler.events import EventBus
+from subtitler.jobs.queue import DuplicateJob, JobQueue
+from subtitler.jobs.states import JobStatus
+from subtitler.media.probe import MediaInfo, probe_file
+from subtitler.rules.engine import JobRequest, UnknownLanguagePolicy
+from subtitler.rules.service import RulesService
+from subtitler.scanner.cache import ProbeFailure, prefix_range
+from subtitler.scanner.control import ScanControl
+from subtitler.scanner.library import GONE_REASON, History, MediaLibrary
+from subtitler.scanner.models import ScannerStatus, ScanResult
+from subtitler.scanner.planner import PlanMemo, job_fields, plan
+from subtitler.scanner.walker import file_skip_reason, is_ignored
+
+logger = logging.getLogger(__name__)
+
+
+class ScannerService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        settings: Any,
+        bus: EventBus,
+        queue: JobQueue,
+        rules: RulesService,
+        library: MediaLibrary,
+    ) -> None:
+        self._db = db
+        self._settings = settings
+        self._bus = bus
+        self._queue = queue
+        self._rules = rules
+        self.library = library
+        self.control = ScanControl(self, settings)
+        self._current: asyncio.Task[ScanResult] | None = None
+        self._current_key: tuple[tuple[str, ...], bool] | None = None
+        self._memo = PlanMemo()
+
+    async def start(self) -> None:
+        await self.control.start()
+
+    async def stop(self) -> None:
+        await self.control.stop()
+        task = self._current
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self.library.cache.close()
+
+    def status(self) -> dict[str, Any]:
+        last = self._settings.get("scanner_last_scan_time") or None
+        status = ScannerStatus(
+            **self.control.status(),
+            last_scan_time=last,
+            total_scans=int(self._settings.get("scanner_total_scans") or 0),
+            scan_in_progress=self._current is not None and not self._current.done(),
+        )
+        return status.model_dump()
+
+    # --- scans --------------------------------------------------------------------------------
+    async def scan(
+        self, *, paths: Sequence[str] | None = None, recursive: bool = True, trigger: str = "manual"
+    ) -> ScanResult:
+        roots = await self.library.resolve_roots(paths)
+        key = (tuple(roots), recursive)
+        current = self._current
+        if current is not None and not current.done():
+            if self._current_key == key:
+                logger.info("a %s scan joins the running scan of the same folders", trigger)
+                return await asyncio.shield(current)
+            raise Conflict(
+                "A scan of other folders is running; try again when it has finished",
+                code="scan_in_progress",
+            )
+        task = asyncio.get_running_loop().create_task(self._scan(roots, recursive, trigger))
+        self._current, self._current_key = task, key
+        return await asyncio.shield(task)
+
+    async def _scan(self, roots: list[str], recursive: bool, trigger: str) -> ScanResult:
+        started = time.monotonic()
+        self._bus.publish(
+            "scan_started", {"paths": roots, "recursive": recursive, "trigger": trigger}
+        )
+        rules = await self._rules.list_rules(enabled_only=True)
+        history = await self.library.history(roots=roots)
+        policy = UnknownLanguagePolicy.from_settings(self._settings)
+        counts = Counter[str]()
+        self._memo.bind(rules, policy)
+
+        async def on_batch(media: list[MediaInfo]) -> None:
+            requests, matched, already = await asyncio.to_thread(
+                plan, rules, media, history.produced, policy, self._memo
+            )
+            mtimes = {m.path: m.mtime_ns for m in media}
+            created, held = await self._enqueue(requests, history, mtimes)
+            counts.update(held, matched=matched, already=already, created=created)
+
+        inv = await self.library.collect(roots, recursive=recursive, on_batch=on_batch)
+        matched, created = counts["matched"], counts["created"]
+        skipped = Counter(inv.stats.skipped)
+        for failure in inv.failures.values():
+            skipped["not_media" if failure.code == "not_media" else "probe_failed"] += 1
+        if len(inv.media) > matched:
+            skipped["no_rule_matched"] += len(inv.media) - matched
+        result = ScanResult(
+            scanned_files=len(inv.media) + len(inv.failures),
+            matched_files=matched,
+            jobs_created=created,
+            skipped_files=sum(skipped.values()),
+            paths_scanned=roots,
+            skipped=dict(sorted(skipped.items())),
+            already_queued=counts["queued"],
+            already_produced=counts["already"],
+            previously_ended=counts["ended"],
+            probed_files=inv.probed,
+            cached_files=inv.cached,
+            duration_seconds=round(time.monotonic() - started, 3),
+            trigger=trigger,
+            errors=inv.stats.errors[:50],
+        )
+        await self._settings.bulk_update(
+            {
+                "scanner_last_scan_time": datetime.now(UTC).isoformat(timespec="seconds"),
+                "scanner_total_scans": int(self._settings.get("scanner_total_scans") or 0) + 1,
+            }
+        )
+        self._bus.publish("scan_finished", result.model_dump())
+        logger.info(
+            "%s scan of %s: %d files, %d matched, %d jobs created, %d probed in %.2f s",
+            trigger, ", ".join(roots), result.scanned_files, matched, created, inv.probed,
+            result.duration_seconds,
+        )  # fmt: skip
+        return result
+
+    async def _enqueue(
+        self, requests: Iterable[JobRequest], history: History, mtimes: dict[str, int]
+    ) -> tuple[int, Counter[str]]:
+        """(jobs created, requests needing none by reason). A DuplicateJob is not an error."""
+        created = 0
+        held = Counter[str]()
+        for req in requests:
+            why = history.holds(req.dedup_key, mtime_ns=mtimes.get(req.file_path, 0))
+            if why is not None:
+                held[why] += 1
+                continue
+            try:
+                await self._queue.enqueue(**job_fields(req))
+            except DuplicateJob:
+                held["queued"] += 1
+            else:
+                created += 1
+            history.active.add(req.dedup_key)
+        return created, held
+
+    # --- single files (the watcher) -----------------------------------------------------------
+    async def process_file(self, path: str) -> int:
+        """Evaluate the enabled rules on one settled file; the number of jobs created."""
+        rules = await self._rules.list_rules(enabled_only=True)
+        if not rules:
+            return 0
+        info = await self.library.media_one(path)
+        if isinstance(info, ProbeFailure):
+            logger.info("watched file %s is not usable media: %s", path, info.detail)
+            return 0
+        history = await self.library.history(paths=[path])
+        policy = UnknownLanguagePolicy.from_settings(self._settings)
+        requests, _, _ = plan(rules, [info], history.produced, policy)
+        created, _ = await self._enqueue(requests, history, {path: info.mtime_ns})
+        if created:
+            logger.info("watcher queued %d job(s) for %s", created, path)
+        return created
+
+    async def file_settled(self, path: str, root: str | None) -> int:
+        """A watched file stopped changing: skip junk, samples and ignored trees, else process."""
+        options = self.library.walk_options()
+
+        def reason() -> str | None:
+            try:
+                size = Path(path).stat().st_size
+            except OSError:
+                return "gone"
+            why = file_skip_reason(path, size=size, options=options, root=root)
+            if why is None and root is not None and is_ignored(path, roots=[root]):
+                why = "ignored"
+            return why
+
+        why = await asyncio.to_thread(reason)
+        if why is not None:
+            logger.debug("watcher skips %s (%s)", path, why)
+            return 0
+        return await self.process_file(path)
+
+    async def file_gone(self, path: str, reason: str, is_folder: bool) -> int:
+        """Cancel the queued jobs of a file (or every file of a folder) deleted or moved away."""
+        where = Job.file_path == path
+        if is_folder:
+            low, high = prefix_range(path)
+            where = or_(where, and_(Job.file_path >= low, Job.file_path < high))
+        async with self._db.read() as session:
+            ids = (
+                await session.scalars(select(Job.id).where(where, Job.status == JobStatus.QUEUED))
+            ).all()
+        cancelled = 0
+        for job_id in ids:
+            try:
+                await self._queue.cancel(job_id, reason=f"{GONE_REASON} ({reason}): {path}")
+                cancelled += 1
+            except SubtitlerError:  # it started or finished meanwhile
+                continue
+        if cancelled:
+            logger.info("cancelled %d queued job(s): %s %s", cancelled, path, reason)
+        return cancelled
+
+    # --- analysis -----------------------------------------------------------------------------
+    async def analyze(self, file_path: str) -> dict[str, Any]:
+        """POST /api/scanner/analyze: 404 missing, 400 not a file, 422 not media."""
+        info = await asyncio.to_thread(probe_file, file_path)
+        return {"file_path": info.path, **info.model_dump(mode="json")}
