@@ -16,10 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Update, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from subtitler.db import Database
-from subtitler.db.models import Job, JobLogLine, utcnow
+from subtitler.db.models import Job, JobLogLine, new_job_id, utcnow
 from subtitler.errors import BadRequest, Conflict, NotFound
 from subtitler.events import Event, EventBus
 from subtitler.jobs.schemas import job_payload
@@ -103,6 +105,31 @@ class JobQueue:
             raise DuplicateJob(existing.id if existing else None) from None
         self._bus.publish("job_created", job_payload(job))
         return job
+
+    async def enqueue_many(self, rows: Sequence[dict[str, Any]]) -> tuple[list[Job], int]:
+        """Queue many jobs in one transaction (a library scan). Rows that collide with a live
+        job on the dedup index are skipped: returns (created jobs, number skipped)."""
+        if not rows:
+            return [], 0
+        insert = sqlite_insert if self._db.is_sqlite else pg_insert
+        now = utcnow()
+        params = [
+            {"id": new_job_id(), "options": {}, "created_at": now, **fields,
+             "status": JobStatus.QUEUED}
+            for fields in rows
+        ]  # fmt: skip
+        stmt = insert(Job).on_conflict_do_nothing().returning(Job)
+        async with self._db.write() as session:
+            created = list((await session.scalars(stmt, params)).all())
+            if created:
+                await session.execute(
+                    sqlite_insert(JobLogLine) if self._db.is_sqlite else pg_insert(JobLogLine),
+                    [{"job_id": job.id, "message": _created_message(job), "level": "info",
+                      "created_at": now} for job in created],
+                )  # fmt: skip
+        for job in created:
+            self._bus.publish("job_created", job_payload(job))
+        return created, len(rows) - len(created)
 
     async def find_active(
         self, *, file_path: str, target_lang: str | None, task: str

@@ -24,7 +24,7 @@ from subtitler.db import Database
 from subtitler.db.models import Job
 from subtitler.errors import Conflict, SubtitlerError
 from subtitler.events import EventBus
-from subtitler.jobs.queue import DuplicateJob, JobQueue
+from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import JobStatus
 from subtitler.media.probe import MediaInfo, probe_file
 from subtitler.rules.engine import JobRequest, UnknownLanguagePolicy
@@ -160,22 +160,19 @@ class ScannerService:
     async def _enqueue(
         self, requests: Iterable[JobRequest], history: History, mtimes: dict[str, int]
     ) -> tuple[int, Counter[str]]:
-        """(jobs created, requests needing none by reason). A DuplicateJob is not an error."""
-        created = 0
+        """(jobs created, requests needing none by reason). A live duplicate is not an error."""
         held = Counter[str]()
+        rows = []
         for req in requests:
             why = history.holds(req.dedup_key, mtime_ns=mtimes.get(req.file_path, 0))
             if why is not None:
                 held[why] += 1
                 continue
-            try:
-                await self._queue.enqueue(**job_fields(req))
-            except DuplicateJob:
-                held["queued"] += 1
-            else:
-                created += 1
+            rows.append(job_fields(req))
             history.active.add(req.dedup_key)
-        return created, held
+        created, duplicates = await self._queue.enqueue_many(rows)
+        held["queued"] += duplicates
+        return len(created), held
 
     # --- single files (the watcher) -----------------------------------------------------------
     async def process_file(self, path: str) -> int:

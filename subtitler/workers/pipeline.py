@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from subtitler.errors import SubtitlerError
 from subtitler.jobs.states import JobType, Stage
-from subtitler.media.audio import choose_audio_track, extract_audio, probe_audio
+from subtitler.media.audio import AudioTrack, choose_audio_track, extract_audio, probe_audio
 from subtitler.media.languages import same_language, to_alpha2
 from subtitler.subtitles.cleanup import clean_segments
 from subtitler.subtitles.cues import CueStyle, build_cues
@@ -119,9 +119,8 @@ class JobRunner:
         # The audio first: it is cheap and tells us the track's language.
         reporter.progress(1.0, stage=Stage.EXTRACTING_AUDIO)
         tracks, _ = probe_audio(media)
-        track, why = choose_audio_track(
-            tracks, source_lang=source, preferred_languages=options.preferred_audio_languages
-        )
+        rule: Mapping[str, Any] = job.get("options") or {}
+        track, why = _pick_track(tracks, rule.get("audio_track"), source, options)
         reporter.log(f"audio track {track.index} chosen: {why}")
         source = source or track.language
         audio = extract_audio(media, track=track.index, cancel=check_cancel)
@@ -143,6 +142,7 @@ class JobRunner:
 
         if source is None:
             source = self._detect(engine, audio.samples, options, reporter, fields)
+            _check_rule_language(source, rule, fields)
         fields["source_lang"] = source
         task = _task_for(source=source, target=target, fields=fields)
 
@@ -197,6 +197,7 @@ class JobRunner:
             "output_path": str(path),
             "output_format": output.fmt,
             "output_sha256": sha,
+            "output_language": out_language,
             "segments_count": len(cues),
             "processing_time_seconds": round(time.monotonic() - started, 2),
         }
@@ -281,6 +282,42 @@ class JobRunner:
                 fields=fields,
             )
         return detection.code
+
+
+def _pick_track(
+    tracks: Sequence[AudioTrack],
+    rule_track: int | None,
+    source: str | None,
+    options: TranscribeOptions,
+) -> tuple[AudioTrack, str]:
+    """The track a scan rule matched on, else the usual choice (see choose_audio_track)."""
+    if rule_track is not None:
+        for track in tracks:
+            if track.index == rule_track:
+                return track, f"track {track.index} is the one the scan rule matched"
+    return choose_audio_track(
+        tracks, source_lang=source, preferred_languages=options.preferred_audio_languages
+    )
+
+
+def _check_rule_language(source: str, rule: Mapping[str, Any], fields: dict[str, Any]) -> None:
+    """A rule that matched an untagged track on the promise of a language is held to it once
+    the language is known (the rules engine cannot listen; the worker can)."""
+    must_be = rule.get("source_lang_must_be")
+    must_not = rule.get("source_lang_must_not_be") or []
+    if must_be and not same_language(source, must_be):
+        raise JobFailed(
+            f"the audio is {source}, but rule {rule.get('rule_name')!r} is for {must_be} audio",
+            code="rule_language_mismatch",
+            fields={**fields, "source_lang": source},
+        )
+    for excluded in must_not:
+        if same_language(source, excluded):
+            raise JobFailed(
+                f"the audio is {source}, which rule {rule.get('rule_name')!r} excludes",
+                code="rule_language_mismatch",
+                fields={**fields, "source_lang": source},
+            )
 
 
 def _task_for(*, source: str | None, target: str | None, fields: dict[str, Any]) -> str:

@@ -203,10 +203,11 @@ class SupervisedWorker:
                 elif kind == msg.DONE:
                     result = dict(payload["result"])
                     sha = result.pop("output_sha256", None)
+                    language = result.pop("output_language", None)
                     if sha and result.get("output_path"):
                         await self._written.record(
                             path=result["output_path"], sha256=sha, job_id=job.id,
-                            media_path=job.file_path, language=result.get("source_lang"),
+                            media_path=job.file_path, language=language,
                         )  # fmt: skip
                     if self.spec.worker_type == "gpu" and self.state.pid:
                         result["vram_used_mb"] = await asyncio.to_thread(

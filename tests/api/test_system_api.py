@@ -9,13 +9,19 @@ import httpx
 import psutil
 import pytest
 
+from subtitler.api.static import STATIC_DIR
 from subtitler.daemon import Daemon
 from subtitler.db import Database
 
 
 async def test_root(client: httpx.AsyncClient) -> None:
-    body = (await client.get("/")).json()
-    assert body["name"] == "subtitler" and body["status"] == "running"
+    resp = await client.get("/")
+    assert resp.status_code == 200
+    if (STATIC_DIR / "index.html").is_file():  # the web UI is built: / is the app
+        assert resp.headers["content-type"].startswith("text/html")
+    else:
+        body = resp.json()
+        assert body["name"] == "subtitler" and body["status"] == "running"
 
 
 async def test_health(client: httpx.AsyncClient, media_file: Path) -> None:
