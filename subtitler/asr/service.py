@@ -23,7 +23,8 @@ from subtitler.db import Database
 from subtitler.db.models import Job, utcnow
 from subtitler.errors import BadRequest
 from subtitler.events import EventBus
-from subtitler.jobs.queue import DuplicateJob, JobQueue
+from subtitler.jobs.claim import DuplicateJob
+from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import TERMINAL, JobStatus, JobType
 from subtitler.media.languages import parse_language
 from subtitler.settings import SettingsService

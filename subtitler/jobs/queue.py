@@ -8,22 +8,21 @@ SKIP LOCKED on SQLite, where BEGIN IMMEDIATE serialises writers instead.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Update, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from subtitler.db import Database
 from subtitler.db.models import Job, JobLogLine, new_job_id, utcnow
-from subtitler.errors import BadRequest, Conflict, NotFound
-from subtitler.events import Event, EventBus
+from subtitler.errors import BadRequest, NotFound
+from subtitler.events import EventBus
+from subtitler.jobs.claim import DuplicateJob, claim_statement
+from subtitler.jobs.counts import StatusCounts
 from subtitler.jobs.schemas import job_payload
 from subtitler.jobs.states import CANCELLABLE, MAX_RECOVERIES, RETRYABLE, JobStatus
 
@@ -32,60 +31,12 @@ logger = logging.getLogger(__name__)
 STATS_TTL = 5.0
 
 
-class DuplicateJob(Conflict):
-    code = "duplicate_job"
-
-    def __init__(self, existing_id: str | None) -> None:
-        detail = (
-            f"Job already exists for this file, target language and task: {existing_id}"
-            if existing_id
-            else "Job already exists for this file, target language and task"
-        )
-        super().__init__(detail)
-        self.existing_id = existing_id
-
-
-def claim_statement(
-    *, worker_id: str, node_id: str | None, now: datetime, job_types: Sequence[str] | None = None
-) -> Update:
-    """One statement that moves the best queued job to processing and returns it."""
-    pick = select(Job.id).where(Job.status == JobStatus.QUEUED)
-    if job_types:
-        pick = pick.where(Job.job_type.in_(list(job_types)))
-    pick = (
-        pick.order_by(Job.priority.desc(), Job.created_at, Job.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-    return (
-        update(Job)
-        .where(Job.id == pick.scalar_subquery(), Job.status == JobStatus.QUEUED)
-        .values(
-            status=JobStatus.PROCESSING,
-            worker_id=worker_id,
-            node_id=node_id,
-            started_at=now,
-            heartbeat_at=now,
-            progress=0.0,
-            current_stage=None,
-            eta_seconds=None,
-        )
-        .returning(Job)
-    )
-
-
 class JobQueue:
     def __init__(self, db: Database, bus: EventBus, *, node_id: str) -> None:
         self._db = db
         self._bus = bus
         self.node_id = node_id
-        # Counts by status, for /api/status, /health and list totals: recounting 100k rows per
-        # request is what made those routes slow. Any job event drops the cache; the TTL covers
-        # writes by other nodes sharing a PostgreSQL database.
-        self._stats: dict[str, int] | None = None
-        self._stats_at = 0.0
-        self._stats_query: asyncio.Task[dict[str, int]] | None = None
-        bus.add_hook(self._on_event)
+        self._counts = StatusCounts(db, bus)
 
     # --- creation -------------------------------------------------------------------------
     async def enqueue(self, **fields: Any) -> Job:
@@ -354,7 +305,7 @@ class JobQueue:
                         message=f"daemon restarted while processing; now {job.status}",
                     )
                 )
-        self._stats = None
+        self._counts.invalidate()
         return requeued, failed
 
     # --- reads ----------------------------------------------------------------------------
@@ -376,36 +327,9 @@ class JobQueue:
             jobs = list((await session.scalars(stmt.limit(page_size))).all())
         return jobs, total
 
-    def _on_event(self, event: Event) -> None:
-        """Counts change when a job is created, deleted or changes status (not on progress)."""
-        if event.type in ("job_created", "job_deleted", "jobs_cleared") or (
-            event.type == "job_updated" and "status" in event.data
-        ):
-            self._stats = None
-            self._stats_query = None
-
     async def stats(self) -> dict[str, int]:
-        """Counts by status; concurrent callers share one query, results live until a job
-        changes (or STATS_TTL seconds)."""
-        if self._stats is not None and time.monotonic() - self._stats_at < STATS_TTL:
-            return dict(self._stats)
-        if self._stats_query is None or self._stats_query.done():
-            self._stats_query = asyncio.ensure_future(self._count())
-        query = self._stats_query
-        counts = await asyncio.shield(query)
-        if self._stats_query is query:  # no job changed while we counted
-            self._stats, self._stats_at = counts, time.monotonic()
-        return dict(counts)
-
-    async def _count(self) -> dict[str, int]:
-        async with self._db.read() as session:
-            rows = (
-                await session.execute(select(Job.status, func.count()).group_by(Job.status))
-            ).all()
-        counts = {status.value: 0 for status in JobStatus}
-        for status, count in rows:
-            counts[str(status)] = int(count)
-        return {"total_jobs": sum(counts.values()), **counts}
+        """Counts by status (cached; see StatusCounts)."""
+        return await self._counts.get()
 
     async def logs(self, job_id: str) -> list[JobLogLine]:
         await self.get(job_id)

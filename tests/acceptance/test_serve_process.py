@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from subtitler.db.engine import configure_sqlite, immediate_options
 from subtitler.db.models import Job, utcnow
-from subtitler.jobs.queue import claim_statement
+from subtitler.jobs.claim import claim_statement
 from tests.conftest import SUBTITLER, ServerProcess, start_server
 from tests.speechgen import ENGLISH, MediaFactory, Track
 

@@ -15,7 +15,7 @@ from subtitler.config import Config
 from subtitler.daemon import Daemon
 from subtitler.db.engine import configure_sqlite, immediate_options
 from subtitler.db.models import Job, utcnow
-from subtitler.jobs.queue import claim_statement
+from subtitler.jobs.claim import claim_statement
 
 JOBS = 300
 

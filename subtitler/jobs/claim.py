@@ -1,0 +1,54 @@
+"""The claim statement workers use, and the duplicate-job error of the dedup index."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Update, select, update
+
+from subtitler.db.models import Job
+from subtitler.errors import Conflict
+from subtitler.jobs.states import JobStatus
+
+
+class DuplicateJob(Conflict):
+    code = "duplicate_job"
+
+    def __init__(self, existing_id: str | None) -> None:
+        detail = (
+            f"Job already exists for this file, target language and task: {existing_id}"
+            if existing_id
+            else "Job already exists for this file, target language and task"
+        )
+        super().__init__(detail)
+        self.existing_id = existing_id
+
+
+def claim_statement(
+    *, worker_id: str, node_id: str | None, now: datetime, job_types: Sequence[str] | None = None
+) -> Update:
+    """One statement that moves the best queued job to processing and returns it."""
+    pick = select(Job.id).where(Job.status == JobStatus.QUEUED)
+    if job_types:
+        pick = pick.where(Job.job_type.in_(list(job_types)))
+    pick = (
+        pick.order_by(Job.priority.desc(), Job.created_at, Job.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(Job)
+        .where(Job.id == pick.scalar_subquery(), Job.status == JobStatus.QUEUED)
+        .values(
+            status=JobStatus.PROCESSING,
+            worker_id=worker_id,
+            node_id=node_id,
+            started_at=now,
+            heartbeat_at=now,
+            progress=0.0,
+            current_stage=None,
+            eta_seconds=None,
+        )
+        .returning(Job)
+    )
