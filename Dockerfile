@@ -1,6 +1,13 @@
 # subtitler, CPU image: Debian ffmpeg, non-root user (PUID/PGID), data in the /config volume.
 #   docker build -t subtitler .
 #   docker run -d -p 8000:8000 -e PUID=1000 -e PGID=1000 -v ./config:/config -v /media:/media subtitler
+# The web UI, built with the same script the run command uses (scripts/build-frontend).
+FROM node:20-bookworm-slim AS ui
+WORKDIR /src
+COPY scripts/build-frontend /src/scripts/build-frontend
+COPY frontend/ /src/frontend/
+RUN bash /src/scripts/build-frontend --force
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -20,6 +27,7 @@ RUN bash /app/scripts/install-system /app/scripts/system-packages.txt \
 # ("./[models]" is ".[models]" spelled so that hadolint sees a local path, not an unpinned name.)
 WORKDIR /app
 COPY . /app
+COPY --from=ui /src/subtitler/static/ /app/subtitler/static/
 RUN pip install --no-cache-dir "./[models]" \
     && rm -rf /app/build
 

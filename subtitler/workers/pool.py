@@ -187,6 +187,7 @@ class WorkerPool:
             crashed_jobs=self._crashed_jobs,
             written=self._written,
             vram_probe=self._nvml.process_memory_mb,
+            publish=self._bus.publish,
         )
         self.workers[worker_id] = worker
         worker.start()

@@ -69,6 +69,7 @@ class SupervisedWorker:
         crashed_jobs: dict[str, int],
         written: WrittenSubtitles,
         vram_probe: Callable[[int], int | None],
+        publish: Callable[[str, dict[str, Any]], Any],
     ) -> None:
         self.spec = spec
         self.state = WorkerState()
@@ -78,6 +79,8 @@ class SupervisedWorker:
         self._crashed_jobs = crashed_jobs
         self._written = written
         self._vram_probe = vram_probe
+        self._publish = publish
+        self._announced: tuple[Any, ...] = ()
         self._proc: BaseProcess | None = None
         self._conn: Connection | None = None
         self._inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -108,6 +111,7 @@ class SupervisedWorker:
         """Stop claiming; let the current job finish within `timeout`; then kill and requeue."""
         self._draining = True
         self.state.status = "stopping" if self.state.current_job_id else "stopped"
+        self._announce()
         self._wake.set()
         job_id = self.state.current_job_id
         if self._task is not None:
@@ -128,6 +132,7 @@ class SupervisedWorker:
             jobs_failed=self.state.jobs_failed,
             started=self.state.started,
         )
+        self._announce()
 
     # --- the loop -------------------------------------------------------------------------
     async def _run(self) -> None:
@@ -138,6 +143,7 @@ class SupervisedWorker:
                         return
                     continue
                 self.state.status = "idle"
+                self._announce()
                 job = await self._queue.claim(worker_id=self.worker_id)
                 if job is None:
                     self._wake.clear()
@@ -150,10 +156,12 @@ class SupervisedWorker:
         except Exception as exc:
             logger.exception("%s supervisor loop failed", self.worker_id)
             self.state.status, self.state.error = "error", str(exc)
+            self._announce()
 
     async def _execute(self, job: Job) -> None:
         self.state.status = "busy"
         self.state.current_job_id, self.state.progress, self.state.eta = job.id, 0.0, None
+        self._announce()
         settings = self._snapshot()
         written = await self._written.for_media(job.file_path)
         self._send(
@@ -274,12 +282,14 @@ class SupervisedWorker:
                 self.state.error = (
                     f"restarted {RESTART_BUDGET} times within {int(RESTART_WINDOW)} s; giving up"
                 )
+                self._announce()
                 logger.error("%s: %s", self.worker_id, self.state.error)
                 return False
             self._restarts.append(now)
             logger.warning("restarting %s", self.worker_id)
         await self._kill()
         self.state.status = "starting"
+        self._announce()
         parent_conn, child_conn = _CTX.Pipe(duplex=True)
         device = "cuda" if self.spec.worker_type == "gpu" else "cpu"
         proc = _CTX.Process(
@@ -299,10 +309,12 @@ class SupervisedWorker:
             kind, payload = EOF_MESSAGE
         if kind != msg.READY:
             self.state.status, self.state.error = "error", "worker process failed to start"
+            self._announce()
             await self._kill()
             return False
         self.state.pid = payload["pid"]
         self.state.error = None
+        self._announce()
         return True
 
     def _on_readable(self) -> None:
@@ -341,6 +353,13 @@ class SupervisedWorker:
             if proc.is_alive():
                 proc.kill()
                 await asyncio.to_thread(proc.join, 5.0)
+
+    def _announce(self) -> None:
+        """Publish `worker_updated` when the worker's status, job or process changed."""
+        now = (self.state.status, self.state.current_job_id, self.state.pid, self.state.error)
+        if now != self._announced:
+            self._announced = now
+            self._publish("worker_updated", self.describe())
 
     def describe(self) -> dict[str, Any]:
         return {

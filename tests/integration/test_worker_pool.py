@@ -220,8 +220,20 @@ async def test_workers_api_errors_and_settings_write_back(
     assert (await client.get("/api/workers/worker-cpu-9")).status_code == 404
     assert (await client.delete("/api/workers/worker-cpu-9")).status_code == 404
 
+    sub = daemon.bus.subscribe({"worker_updated"})
     started = await client.post("/api/workers/pool/start", params={"cpu_workers": 2})
     assert started.json() == {"message": "Worker pool started: 2 CPU workers, 0 GPU workers"}
+
+    async def both_idle() -> bool:
+        workers = (await client.get("/api/workers")).json()
+        return len(workers) == 2 and all(w["status"] == "idle" for w in workers)
+
+    await wait_for(both_idle, timeout=60, what="two idle workers")
+    seen = []
+    while (event := await sub.get(wait_seconds=0.5)) is not None:
+        seen.append((event.data["worker_id"], event.data["status"]))
+    sub.close()
+    assert ("worker-cpu-0", "starting") in seen and ("worker-cpu-0", "idle") in seen
     ids = sorted(w["worker_id"] for w in (await client.get("/api/workers")).json())
     assert ids == ["worker-cpu-0", "worker-cpu-1"]
     assert daemon.settings.get("worker_cpu_count") == 2

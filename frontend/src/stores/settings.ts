@@ -1,0 +1,51 @@
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import { get, put } from '@/api/client'
+import type { Setting } from '@/api/types'
+
+export const CATEGORY_ORDER = ['general', 'workers', 'transcription', 'subtitles', 'scanner', 'bazarr']
+
+export const useSettingsStore = defineStore('settings', () => {
+  const settings = ref<Setting[]>([])
+  const loaded = ref(false)
+
+  const byCategory = computed(() => {
+    const groups: Record<string, Setting[]> = {}
+    for (const s of settings.value) (groups[s.category] ??= []).push(s)
+    const order = (c: string) => {
+      const i = CATEGORY_ORDER.indexOf(c)
+      return i < 0 ? CATEGORY_ORDER.length : i
+    }
+    return Object.keys(groups)
+      .sort((a, b) => order(a) - order(b) || a.localeCompare(b))
+      .map((category) => ({ category, settings: groups[category] }))
+  })
+
+  async function fetchAll() {
+    settings.value = await get<Setting[]>('/api/settings')
+    loaded.value = true
+  }
+  function value(key: string): string | null {
+    return settings.value.find((s) => s.key === key)?.value ?? null
+  }
+  /** Saves one value; the caller shows a refusal (400 detail) next to the input. */
+  async function update(key: string, v: unknown) {
+    const saved = await put<Setting>(`/api/settings/${encodeURIComponent(key)}`, { value: v }, { quiet: true })
+    replace(saved)
+    return saved
+  }
+  function replace(s: Setting) {
+    const i = settings.value.findIndex((x) => x.key === s.key)
+    if (i >= 0) settings.value[i] = s
+    else settings.value.push(s)
+  }
+  function onEvent(type: string, data: Record<string, unknown>) {
+    if (type !== 'setting_updated') return
+    const s = settings.value.find((x) => x.key === data.key)
+    if (s) {
+      const v = data.value
+      s.value = v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v)
+    }
+  }
+  return { settings, loaded, byCategory, fetchAll, value, update, onEvent }
+})

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest'
+import { describeCron, describeInterval, duration, relative } from '@/lib/format'
+import { languageName, languageNames } from '@/lib/languages'
+
+describe('format', () => {
+  it('says cron expressions in words', () => {
+    expect(describeCron('0 2 * * *')).toBe('every day at 02:00')
+    expect(describeCron('*/15 * * * *')).toBe('every 15 minutes')
+    expect(describeCron('30 4 * * 1')).toBe('every Monday at 04:30')
+    expect(describeCron('0 */6 * * *')).toBe('every 6 hours at minute 0')
+    expect(describeCron('1 2 3 4 5')).toBe('cron "1 2 3 4 5"')
+  })
+  it('says intervals and durations', () => {
+    expect(describeInterval(360)).toBe('every 6 hours')
+    expect(describeInterval(1440)).toBe('every day')
+    expect(describeInterval(45)).toBe('every 45 minutes')
+    expect(duration(75)).toBe('1 min 15 s')
+    expect(duration(null)).toBe('—')
+  })
+  it('reads API times as UTC', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z')
+    expect(relative('2026-01-01T00:05:00', now)).toBe('in 5 min')
+    expect(relative('2025-12-31T23:00:00+00:00', now)).toBe('1 h ago')
+  })
+  it('names languages', () => {
+    expect(languageName('jpn')).toBe('Japanese')
+    expect(languageName('ger')).toBe('German')
+    expect(languageName('xyz')).toBe('xyz')
+    expect(languageNames('eng,spa')).toBe('English, Spanish')
+  })
+})
+
+describe('describeSchedule', () => {
+  it("reads the scanner's schedule", async () => {
+    const { describeSchedule } = await import('@/lib/format')
+    expect(describeSchedule('cron: 30 3 * * *')).toBe('every day at 03:30')
+    expect(describeSchedule('every 360 minutes')).toBe('every 6 hours')
+    expect(describeSchedule('')).toBe('')
+  })
+})
