@@ -59,7 +59,11 @@ def test_hadolint_is_clean() -> None:
 
 
 def test_base_image_is_slim_bookworm_python_311() -> None:
-    assert _args("FROM") == ["python:3.11-slim-bookworm"]
+    # The web UI is built in a Node stage with the run command's own script; the image is Python.
+    assert _args("FROM") == ["node:20-bookworm-slim AS ui", "python:3.11-slim-bookworm"]
+    runs = " ".join(_args("RUN"))
+    assert "scripts/build-frontend" in runs
+    assert "COPY --from=ui /src/subtitler/static/ /app/subtitler/static/" in DOCKERFILE.read_text()
 
 
 def test_installs_the_same_debian_packages_as_ci() -> None:
