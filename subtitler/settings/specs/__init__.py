@@ -1,6 +1,19 @@
 """Built-in settings, one module per category."""
 
-from subtitler.settings.specs import bazarr, general, scanner, subtitles, transcription, workers
+from subtitler.settings.specs import (
+    api,
+    bazarr,
+    cluster,
+    general,
+    integrations,
+    interface,
+    scanner,
+    security,
+    subtitles,
+    transcription,
+    translation,
+    workers,
+)
 
 ALL_GROUPS = [
     general.SPECS,
@@ -9,4 +22,10 @@ ALL_GROUPS = [
     subtitles.SPECS,
     scanner.SPECS,
     bazarr.SPECS,
+    security.SPECS,
+    api.SPECS,
+    translation.SPECS,
+    integrations.SPECS,
+    cluster.SPECS,
+    interface.SPECS,
 ]
