@@ -24,6 +24,9 @@ class SettingSpec:
     maximum: float | None = None
     choices: tuple[str, ...] | None = None
     check: Callable[[Any], None] | None = None  # raises ValueError with a user-facing message
+    # A secret (API key, provider token) is write-only: the settings API never reads it back in
+    # clear (masking is done where settings are serialised for the API).
+    secret: bool = False
 
     def parse(self, raw: Any) -> Any:
         """Parse and validate a user's value; ValueError names what is wrong (not the key)."""
