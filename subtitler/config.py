@@ -31,6 +31,11 @@ class Config(BaseSettings):
     start_workers: bool = Field(
         default=True, description="Start the worker pool from settings at start-up"
     )
+    allowed_hosts: str = Field(
+        default="",
+        description="Comma-separated extra Host names (e.g. the Docker service name), besides "
+        "the allowed_hosts setting",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -46,6 +51,10 @@ class Config(BaseSettings):
         if not value.startswith(allowed):
             raise ValueError(f"must start with one of {', '.join(allowed)}")
         return value
+
+    @property
+    def extra_hosts(self) -> list[str]:
+        return [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
 
     @property
     def db_path(self) -> Path | None:

@@ -51,3 +51,13 @@ class Unauthorized(SubtitlerError):
 class ServiceUnavailable(SubtitlerError):
     status = 503
     code = "unavailable"
+
+
+class PayloadTooLarge(SubtitlerError):
+    status = 413
+    code = "payload_too_large"
+
+
+class InsufficientStorage(SubtitlerError):
+    status = 507
+    code = "insufficient_storage"

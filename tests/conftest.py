@@ -30,6 +30,7 @@ def config(tmp_path: Path) -> Config:
         sse_heartbeat_seconds=0.5,
         node_id="test-node",
         start_workers=False,  # API tests drive the queue themselves
+        allowed_hosts="testserver,subtitler",  # the in-process clients' base URLs
     )
 
 

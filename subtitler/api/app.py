@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from subtitler import __version__
-from subtitler.api.auth import ApiKeyMiddleware
+from subtitler.api.auth import ApiKeyMiddleware, settings_key_verifier
 from subtitler.api.errors import install_error_handlers
+from subtitler.api.guard import GuardMiddleware
 from subtitler.api.routes import (
     bazarr,
     events,
@@ -63,6 +64,13 @@ def create_app(daemon: Daemon) -> FastAPI:
         openai,
     ):
         app.include_router(module.router)
-    app.add_middleware(ApiKeyMiddleware, settings_reader=daemon.settings.get)
+    verify_key = settings_key_verifier(daemon.settings.get)  # the one key check (tokens: wrap it)
+    app.add_middleware(ApiKeyMiddleware, settings_reader=daemon.settings.get, verify_key=verify_key)
+    app.add_middleware(  # outermost: Host/Origin, body limits, no 500 that drops the connection
+        GuardMiddleware,
+        settings_reader=daemon.settings.get,
+        verify_key=verify_key,
+        extra_hosts=lambda: [daemon.config.host, *daemon.config.extra_hosts],
+    )
     mount_frontend(app)  # the built web UI at / with an SPA fallback (subtitler/api/static.py)
     return app

@@ -1,9 +1,15 @@
 """*arr-style API key auth as a small ASGI middleware.
 
 The key is accepted as `X-Api-Key`, `?apikey=`, `Authorization: Bearer`, or as the password (or
-user name) of HTTP Basic auth, which is the only way Bazarr can send a secret. With `auth_mode`
-`local_exempt`, loopback and private-LAN peers need no key, unless the request carries proxy
-headers and the peer is not a trusted proxy.
+user name) of HTTP Basic auth, which is the only way Bazarr can send a secret. Whether a presented
+key is valid is decided by ONE callable, `KeyVerifier` (by default `settings_key_verifier`); named
+API tokens plug in by wrapping it. With `auth_mode` `local_exempt`, loopback and private-LAN peers
+need no key, unless the request is a cross-origin browser request (see subtitler.api.guard) or
+carries proxy headers from a peer that is not a trusted proxy.
+
+Behind a proxy, only the one header named by the `proxy_header` setting is read, walked right to
+left over trusted hops (the nearest proxy appends last): what a client wrote further left is
+never believed.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import binascii
 import ipaddress
 import json
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -26,12 +32,28 @@ MISSING_KEY_DETAIL = (
     "password (`subtitler api-key` prints it)"
 )
 PROXY_HEADERS = (b"forwarded", b"x-forwarded-for", b"x-real-ip")
+HEADER_NAMES = {"X-Forwarded-For": b"x-forwarded-for", "X-Real-IP": b"x-real-ip",
+                "Forwarded": b"forwarded"}  # fmt: skip
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+KeyVerifier = Callable[[str], bool]
+"""Answers whether one presented secret is a valid key. The one place keys are checked."""
 
 
 def needs_auth(path: str) -> bool:
     return path not in OPEN_PATHS and path.startswith(PROTECTED_PREFIXES)
+
+
+def settings_key_verifier(settings_reader: Callable[[str], Any]) -> KeyVerifier:
+    """The daemon's API key from settings, read on every call (so a new key applies at once)."""
+
+    def verify(candidate: str) -> bool:
+        api_key = str(settings_reader("api_key") or "")
+        if not api_key or not candidate:
+            return False
+        return secrets.compare_digest(candidate.encode(), api_key.encode())
+
+    return verify
 
 
 def _parse_ip(text: str | None) -> IpAddress | None:
@@ -82,43 +104,73 @@ def _in_networks(addr: IpAddress, networks: Iterable[str]) -> bool:
     return False
 
 
-def _forwarded_chain(headers: dict[bytes, bytes]) -> list[str]:
-    """Client addresses named by proxy headers, nearest proxy last."""
-    chain: list[str] = []
-    forwarded = headers.get(b"forwarded")
-    if forwarded:
-        for element in forwarded.decode("latin-1").split(","):
-            for pair in element.split(";"):
-                name, _, value = pair.strip().partition("=")
-                if name.lower() == "for":
-                    chain.append(value)
-    xff = headers.get(b"x-forwarded-for")
-    if xff:
-        chain.extend(part.strip() for part in xff.decode("latin-1").split(","))
-    real = headers.get(b"x-real-ip")
-    if real and not chain:
-        chain.append(real.decode("latin-1"))
-    return chain
+def header_values(headers: Sequence[tuple[bytes, bytes]], name: bytes) -> list[str]:
+    """Every instance of a header (a client may repeat one), in order."""
+    return [value.decode("latin-1") for key, value in headers if key.lower() == name]
 
 
-def client_is_local(peer: str | None, headers: dict[bytes, bytes], trusted: list[str]) -> bool:
-    """Whether the real client is on loopback/LAN, believing proxy headers only from trusted
-    proxies (walk the chain from the nearest hop back while hops are trusted)."""
+def _hops(headers: Sequence[tuple[bytes, bytes]], header: str) -> list[str] | None:
+    """The client addresses named by the one trusted header, nearest proxy last; None when the
+    header is absent."""
+    name = HEADER_NAMES.get(header, b"x-forwarded-for")
+    values = header_values(headers, name)
+    if not values:
+        return None
+    hops: list[str] = []
+    for value in values:
+        for element in value.split(","):
+            if name == b"forwarded":
+                for pair in element.split(";"):
+                    key, _, item = pair.strip().partition("=")
+                    if key.lower() == "for":
+                        hops.append(item)
+            else:
+                hops.append(element.strip())
+    if name == b"x-real-ip" and len(hops) != 1:
+        return []  # X-Real-IP names exactly one address
+    return hops
+
+
+def client_address(
+    peer: str | None,
+    headers: Sequence[tuple[bytes, bytes]] | dict[bytes, bytes],
+    trusted: list[str],
+    header: str = "X-Forwarded-For",
+) -> IpAddress | None:
+    """The real client's address, believing `header` only from trusted proxies and walking it
+    right to left while hops are trusted. None when it cannot be known."""
+    items = list(headers.items()) if isinstance(headers, dict) else list(headers)
     addr = _parse_ip(peer)
     if addr is None:
-        return False
-    if not any(h in headers for h in PROXY_HEADERS):
-        return _is_local(addr)
+        return None
+    present = {key.lower() for key, _ in items} & set(PROXY_HEADERS)
+    if not present:
+        return addr
     if not _in_networks(addr, trusted):
-        return False  # proxy headers from an untrusted peer: never local
-    for hop in reversed(_forwarded_chain(headers)):
+        return None  # proxy headers from a peer that is not a trusted proxy: unknown client
+    hops = _hops(items, header)
+    if hops is None:
+        return None  # the proxy did not set the header we trust: we cannot tell who it is
+    client = addr
+    for hop in reversed(hops):
         hop_addr = _parse_ip(hop)
         if hop_addr is None:
-            return False
-        if _in_networks(hop_addr, trusted):
-            continue
-        return _is_local(hop_addr)
-    return _is_local(addr)
+            return None
+        client = hop_addr
+        if not _in_networks(hop_addr, trusted):
+            return hop_addr
+    return client
+
+
+def client_is_local(
+    peer: str | None,
+    headers: Sequence[tuple[bytes, bytes]] | dict[bytes, bytes],
+    trusted: list[str],
+    header: str = "X-Forwarded-For",
+) -> bool:
+    """Whether the real client is on loopback/LAN (see `client_address`)."""
+    addr = client_address(peer, headers, trusted, header)
+    return addr is not None and _is_local(addr)
 
 
 def presented_keys(headers: dict[bytes, bytes], query_string: bytes) -> list[str]:
@@ -141,28 +193,47 @@ def presented_keys(headers: dict[bytes, bytes], query_string: bytes) -> list[str
     return [k for k in keys if k]
 
 
+def has_valid_key(scope: Scope, verify_key: KeyVerifier) -> bool:
+    """Whether the request presents a key `verify_key` accepts (cached in the scope)."""
+    state = scope.setdefault("state", {})
+    if "subtitler_key_ok" not in state:
+        headers = dict(scope.get("headers") or [])
+        keys = presented_keys(headers, scope.get("query_string", b""))
+        state["subtitler_key_ok"] = any(verify_key(k) for k in keys)
+        state["subtitler_key_presented"] = bool(keys)
+    return bool(state["subtitler_key_ok"])
+
+
 class ApiKeyMiddleware:
-    def __init__(self, app: ASGIApp, *, settings_reader: Callable[[str], Any]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        settings_reader: Callable[[str], Any],
+        verify_key: KeyVerifier | None = None,
+    ) -> None:
         self.app = app
         self._setting = settings_reader
+        self._verify = verify_key or settings_key_verifier(settings_reader)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not needs_auth(scope["path"]):
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        api_key = str(self._setting("api_key") or "")
-        keys = presented_keys(headers, scope.get("query_string", b""))
-        if api_key and any(secrets.compare_digest(k.encode(), api_key.encode()) for k in keys):
+        if has_valid_key(scope, self._verify):
             await self.app(scope, receive, send)
             return
-        if self._setting("auth_mode") == "local_exempt":
+        cross_origin = bool(scope.get("state", {}).get("subtitler_cross_origin"))
+        if self._setting("auth_mode") == "local_exempt" and not cross_origin:
             client = scope.get("client")
             peer = client[0] if client else None
-            if client_is_local(peer, headers, list(self._setting("trusted_proxies") or [])):
+            trusted = list(self._setting("trusted_proxies") or [])
+            header = str(self._setting("proxy_header") or "X-Forwarded-For")
+            if client_is_local(peer, list(scope.get("headers") or []), trusted, header):
                 await self.app(scope, receive, send)
                 return
-        detail = "Invalid API key" if keys else MISSING_KEY_DETAIL
+        presented = scope.get("state", {}).get("subtitler_key_presented")
+        detail = "Invalid API key" if presented else MISSING_KEY_DETAIL
         body = json.dumps({"detail": detail, "code": "unauthorized"}).encode()
         await send(
             {

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import logging
+import math
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from subtitler.api.failures import reply_for_exception
 from subtitler.errors import SubtitlerError
 
 logger = logging.getLogger(__name__)
+
+MAX_ECHO_CHARS = 200  # a 422 never repeats more of the client's value than this
+MAX_ERRORS = 20
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -32,20 +38,45 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        # FastAPI's 422 shape: detail is the list of errors.
-        errors = [{k: v for k, v in err.items() if k != "ctx"} for err in exc.errors()]
-        for err, original in zip(errors, exc.errors(), strict=False):
-            if "ctx" in original:
-                err["ctx"] = {k: str(v) for k, v in original["ctx"].items()}
+        # FastAPI's 422 shape: detail is the list of errors, each made JSON-safe and short.
+        raw = list(exc.errors())
+        errors = [_safe_error(err) for err in raw[:MAX_ERRORS]]
+        if len(raw) > MAX_ERRORS:
+            errors.append({"type": "too_many_errors", "loc": [], "msg": f"{len(raw)} errors"})
         return JSONResponse({"detail": errors}, status_code=422)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(
-            {"detail": f"Internal server error: {type(exc).__name__}", "code": "internal_error"},
-            status_code=500,
-        )
+        status, detail, code = reply_for_exception(exc, request.scope)
+        return JSONResponse({"detail": detail, "code": code}, status_code=status)
+
+
+def _short(value: Any) -> Any:
+    """A JSON-safe, bounded rendering of anything a client sent."""
+    if value is None or isinstance(value, bool | int):
+        return value if not isinstance(value, int) or abs(value) < 2**63 else str(value)[:40]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, bytes):
+        value = value[:MAX_ECHO_CHARS].decode("utf-8", "replace")
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= MAX_ECHO_CHARS else text[:MAX_ECHO_CHARS] + "..."
+
+
+def _safe_error(err: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in dict(err).items():
+        if key == "loc":
+            out["loc"] = [v if isinstance(v, int) else _short(v) for v in value]
+        elif key == "ctx" and isinstance(value, dict):
+            out["ctx"] = {str(k): _short(str(v)) for k, v in value.items()}
+        elif key == "input":
+            if isinstance(value, dict | list):
+                continue  # a whole body: never echoed
+            out["input"] = _short(value)
+        elif key in ("type", "msg"):
+            out[key] = _short(value)
+    return out
 
 
 def _code_for(status: int) -> str:
@@ -56,6 +87,9 @@ def _code_for(status: int) -> str:
         404: "not_found",
         405: "method_not_allowed",
         409: "conflict",
+        413: "payload_too_large",
+        415: "unsupported_media_type",
         422: "unprocessable",
         503: "unavailable",
+        507: "insufficient_storage",
     }.get(status, "error")

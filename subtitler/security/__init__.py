@@ -1,0 +1,1 @@
+"""Hardening services: host checks, the data-dir lock, disk limits, allowed paths, DB health."""
