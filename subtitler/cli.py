@@ -38,11 +38,23 @@ def serve(
     from subtitler.api import create_app
     from subtitler.daemon import Daemon
     from subtitler.logging_setup import configure_logging
+    from subtitler.security.datalock import DataDirBusy
+    from subtitler.security.dbfile import DatabaseUnusable, preflight
+    from subtitler.security.redact import install_redaction
 
     config = _config(host=host, port=port, data_dir=data_dir)
     config.ensure_dirs()
-    configure_logging(config.log_level, config.logs_dir)
     daemon = Daemon(config)
+    try:  # before logging opens files or recovery touches the queue, spool or database
+        daemon.lock.acquire()
+        if config.db_path is not None:
+            preflight(config.db_path)
+    except (DataDirBusy, DatabaseUnusable) as exc:
+        daemon.lock.release()
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    install_redaction()
+    configure_logging(config.log_level, config.logs_dir)
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(daemon),
@@ -63,14 +75,34 @@ def serve(
 @app.command("api-key")
 def api_key(
     data_dir: Annotated[Path | None, typer.Option(help="Data folder (SUBTITLER_DATA_DIR)")] = None,
+    regenerate: Annotated[
+        bool, typer.Option("--regenerate", help="Replace the key; a running daemon uses it at once")
+    ] = False,
 ) -> None:
     """Print the API key (generating it on a fresh install)."""
+    import os
+    import signal
+
+    from subtitler.security.datalock import holder_pid
+    from subtitler.security.dbfile import DatabaseUnusable, preflight
+
     config = _config(data_dir=data_dir)
-    typer.echo(asyncio.run(_read_api_key(config)))
+    try:
+        if config.db_path is not None:
+            preflight(config.db_path)
+    except DatabaseUnusable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    typer.echo(asyncio.run(_read_api_key(config, regenerate=regenerate)))
+    pid = holder_pid(config.data_dir) if regenerate else None
+    if pid:
+        os.kill(pid, signal.SIGHUP)  # the running daemon re-reads its settings
+        typer.echo(f"the running daemon (pid {pid}) now uses the new key", err=True)
 
 
-async def _read_api_key(config: Config) -> str:
+async def _read_api_key(config: Config, *, regenerate: bool = False) -> str:
     from subtitler.daemon import Daemon
+    from subtitler.settings.service import generate_api_key
 
     daemon = Daemon(config)
     config.ensure_dirs()
@@ -78,6 +110,8 @@ async def _read_api_key(config: Config) -> str:
 
     await migrate(daemon.db, sqlite_file=config.db_path)
     await daemon.settings.init_defaults()
+    if regenerate:
+        await daemon.settings.update("api_key", generate_api_key())
     key = await daemon.settings.ensure_api_key()
     await daemon.db.dispose()
     return key
@@ -103,6 +137,61 @@ async def _upgrade(config: Config) -> str | None:
         return await migrate(db, sqlite_file=config.db_path)
     finally:
         await db.dispose()
+
+
+@db_app.command("check")
+def db_check(
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder (SUBTITLER_DATA_DIR)")] = None,
+) -> None:
+    """Run PRAGMA integrity_check on the SQLite database (exit 1 when damaged)."""
+    from subtitler.security import dbfile
+
+    config = _config(data_dir=data_dir)
+    if config.db_path is None:
+        typer.echo("error: the database is not SQLite; use the server's own tools", err=True)
+        raise typer.Exit(code=2)
+    if not config.db_path.exists():
+        typer.echo(f"error: no database at {config.db_path}", err=True)
+        raise typer.Exit(code=2)
+    if config.db_path.stat().st_size == 0:
+        problems = ["the file is empty (0 bytes)"]
+    else:
+        problems = dbfile.check(config.db_path)
+    if not problems:
+        typer.echo(f"ok: {config.db_path} passed the integrity check")
+        return
+    for problem in problems:
+        typer.echo(f"damaged: {problem}", err=True)
+    backup = dbfile.newest_backup(config.db_path)
+    if backup:
+        typer.echo(f"restore the newest backup with: subtitler db restore {backup}", err=True)
+    raise typer.Exit(code=1)
+
+
+@db_app.command("restore")
+def db_restore(
+    backup: Annotated[Path, typer.Argument(help="A backup file (subtitler.db.bak-*)")],
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder (SUBTITLER_DATA_DIR)")] = None,
+) -> None:
+    """Replace the database with a backup (the daemon must be stopped; the old file is kept)."""
+    from subtitler.security import dbfile
+    from subtitler.security.datalock import DataDirBusy, DataDirLock
+
+    config = _config(data_dir=data_dir)
+    if config.db_path is None:
+        typer.echo("error: the database is not SQLite", err=True)
+        raise typer.Exit(code=2)
+    lock = DataDirLock(config.data_dir)
+    try:
+        lock.acquire()
+        kept = dbfile.restore(config.db_path, backup)
+    except (DataDirBusy, dbfile.DatabaseUnusable) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    finally:
+        lock.release()
+    old = f" (old file: {kept})" if kept else ""
+    typer.echo(f"restored {config.db_path} from {backup}{old}")
 
 
 @app.command()

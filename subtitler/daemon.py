@@ -7,9 +7,11 @@ start(), which runs before the HTTP server binds its port.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import shutil
+import signal
 import time
 from typing import Any
 
@@ -24,6 +26,9 @@ from subtitler.jobs.listing import JobListing
 from subtitler.rules.service import RulesService
 from subtitler.scanner.library import MediaLibrary
 from subtitler.scanner.service import ScannerService
+from subtitler.security.datalock import DataDirLock
+from subtitler.security.dbfile import preflight
+from subtitler.security.health import HealthMonitor
 from subtitler.settings import SettingsService
 from subtitler.setup import SetupService
 from subtitler.subtitles.registry import WrittenSubtitles
@@ -77,6 +82,10 @@ class Daemon:
             spool_dir=config.spool_dir,
             results_dir=config.data_dir / "asr",
         )
+        self.lock = DataDirLock(config.data_dir)
+        self.monitor = HealthMonitor(
+            data_dir=config.data_dir, db_file=config.db_path, settings=self.settings.get
+        )
         self.stop_event = asyncio.Event()
         self.started = False
         self._started_monotonic: float | None = None
@@ -91,6 +100,13 @@ class Daemon:
         if self.started:
             return
         self.config.ensure_dirs()
+        self.lock.acquire()  # DataDirBusy before anything is touched: one daemon per data dir
+        try:
+            if self.config.db_path is not None:
+                await asyncio.to_thread(preflight, self.config.db_path)  # DatabaseUnusable
+        except BaseException:
+            self.lock.release()
+            raise
         self.bus.bind_loop(asyncio.get_running_loop())
         backup = await migrate(self.db, sqlite_file=self.config.db_path)
         if backup:
@@ -115,6 +131,8 @@ class Daemon:
         self._started_monotonic = time.monotonic()
         self.started = True
         await self.scanner.start()  # scheduler and watcher as the settings say
+        await self.monitor.start()  # periodic quick_check and backups for /health
+        self._watch_sighup()
         gc.freeze()  # start-up objects live forever: keep them out of every later GC pass
         logger.info("subtitler %s ready (node %s)", self.version, self.config.node_id)
 
@@ -122,13 +140,31 @@ class Daemon:
         if not self.started:
             return
         self.stop_event.set()
+        self._unwatch_sighup()
+        await self.monitor.stop()
         await self.scanner.stop()
         await self.pool.shutdown(timeout=POOL_STOP_TIMEOUT)
         await self.asr.stop()
         await self.cpu.stop()
         await self.db.dispose()
         self.started = False
+        self.lock.release()
         logger.info("subtitler stopped")
+
+    def _watch_sighup(self) -> None:
+        """SIGHUP re-reads settings from the database (`subtitler api-key --regenerate`)."""
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(
+                signal.SIGHUP, lambda: asyncio.ensure_future(self._reload_settings())
+            )
+
+    def _unwatch_sighup(self) -> None:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+
+    async def _reload_settings(self) -> None:
+        await self.settings.reload()
+        logger.info("settings re-read from the database (SIGHUP)")
 
     def _clean_spool(self) -> None:
         """Spool files belong to requests of a previous run; nobody will read them again."""
@@ -163,9 +199,13 @@ class Daemon:
     async def health(self) -> dict[str, Any]:
         await self.db.ping()
         stats = await self.queue.stats()
-        return {
-            "status": "healthy",
+        problems = self.monitor.problems()
+        report: dict[str, Any] = {
+            "status": "degraded" if problems else "healthy",
             "database": "connected",
             "workers": self.worker_stats()["total_workers"],
             "queue_size": stats["queued"],
         }
+        if problems:
+            report["problems"] = problems
+        return report

@@ -42,7 +42,9 @@ def is_upload_path(path: str) -> bool:
 
 def _is_json_type(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+    if media == "application/json":
+        return True
+    return media.startswith("application/") and media.endswith("+json")
 
 
 def _reject_constant(name: str) -> Any:
@@ -67,8 +69,11 @@ def _check_strings(value: Any) -> None:
             stack.extend(item)
 
 
+Headers = list[tuple[bytes, bytes]]
+
+
 async def send_error(
-    send: Send, status: int, detail: str, code: str, headers: list[tuple[bytes, bytes]] | None = None
+    send: Send, status: int, detail: str, code: str, headers: Headers | None = None
 ) -> None:
     body = json.dumps({"detail": detail, "code": code}).encode()
     await send(
@@ -255,5 +260,3 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
-
-

@@ -26,7 +26,7 @@ async def root(daemon: Daemon = Depends(get_daemon)) -> dict[str, Any]:
 @router.get("/health")
 async def health(daemon: Daemon = Depends(get_daemon)) -> Any:
     try:
-        return await daemon.health()
+        report = await daemon.health()
     except Exception as exc:
         return JSONResponse(
             {
@@ -37,6 +37,10 @@ async def health(daemon: Daemon = Depends(get_daemon)) -> Any:
             },
             status_code=503,
         )
+    if report.get("problems"):
+        detail = "degraded: " + "; ".join(report["problems"])
+        return JSONResponse({**report, "detail": detail, "code": "degraded"}, status_code=503)
+    return report
 
 
 @router.get("/api/status")

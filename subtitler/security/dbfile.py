@@ -1,0 +1,100 @@
+"""The SQLite file itself: refuse an empty or corrupt one at start-up, check, back up, restore.
+
+Backups are `subtitler.db.bak-<UTC stamp>` next to the file, written with SQLite's online backup
+API (subtitler.db.migrate.backup_sqlite), the newest few kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from subtitler.db.migrate import backup_sqlite
+
+logger = logging.getLogger(__name__)
+
+
+class DatabaseUnusable(Exception):
+    """The database file cannot be served; the message says what to do."""
+
+
+def backups(db_file: Path) -> list[Path]:
+    """Backups of `db_file`, oldest first."""
+    return sorted(p for p in db_file.parent.glob(f"{db_file.name}.bak-*") if p.is_file())
+
+
+def newest_backup(db_file: Path) -> Path | None:
+    found = backups(db_file)
+    return found[-1] if found else None
+
+
+def check(db_file: Path, *, quick: bool = False) -> list[str]:
+    """PRAGMA integrity_check (or quick_check) on a read-only connection: [] when ok."""
+    pragma = "quick_check" if quick else "integrity_check"
+    try:
+        conn = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=30)
+    except sqlite3.Error as exc:
+        return [f"cannot open: {exc}"]
+    try:
+        rows = conn.execute(f"PRAGMA {pragma}(20)").fetchall()
+    except sqlite3.Error as exc:
+        return [str(exc)]
+    finally:
+        conn.close()
+    problems = [str(row[0]) for row in rows]
+    return [] if problems == ["ok"] else problems
+
+
+def preflight(db_file: Path) -> None:
+    """Raise DatabaseUnusable for a 0-byte or corrupt existing file (a missing one is a fresh
+    install). Runs before migrations, so a broken file is never mistaken for a new one."""
+    if not db_file.exists():
+        return
+    if db_file.stat().st_size == 0:
+        raise DatabaseUnusable(_advice(db_file, "is empty (0 bytes)"))
+    problems = check(db_file, quick=True)
+    if problems:
+        raise DatabaseUnusable(_advice(db_file, f"is damaged ({problems[0][:200]})"))
+
+
+def _advice(db_file: Path, what: str) -> str:
+    backup = newest_backup(db_file)
+    if backup is None:
+        return (
+            f"the database {db_file} {what} and there is no backup next to it; move it away "
+            "to start a fresh install (the API key and settings will be new)"
+        )
+    return (
+        f"the database {db_file} {what}; the newest backup is {backup}: restore it with "
+        f"`subtitler db restore {backup}`"
+    )
+
+
+def restore(db_file: Path, backup: Path) -> Path | None:
+    """Replace `db_file` with a checked copy of `backup`; the old file is kept beside it as
+    `.broken-<stamp>`. The daemon must not be running (the caller holds the data-dir lock)."""
+    if not backup.is_file():
+        raise DatabaseUnusable(f"no such backup: {backup}")
+    problems = check(backup)
+    if problems:
+        raise DatabaseUnusable(f"the backup {backup} is damaged too: {problems[0][:200]}")
+    kept: Path | None = None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    if db_file.exists():
+        kept = db_file.with_name(f"{db_file.name}.broken-{stamp}")
+        db_file.rename(kept)
+    for suffix in ("-wal", "-shm"):
+        side = db_file.with_name(db_file.name + suffix)
+        if side.exists():
+            side.rename(side.with_name(f"{side.name}.broken-{stamp}"))
+    tmp = db_file.with_name(db_file.name + ".restoring")
+    shutil.copyfile(backup, tmp)
+    tmp.replace(db_file)
+    return kept
+
+
+def online_backup(db_file: Path) -> Path:
+    return backup_sqlite(db_file)
