@@ -24,7 +24,9 @@ SUBTITLER = str(Path(sys.executable).with_name("subtitler"))
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
+    # Jobs may only be made for files under library_paths/allowed_paths: tests use tmp_path.
+    monkeypatch.setenv("SUBTITLER_ALLOWED_PATHS", str(tmp_path))
     return Config(
         data_dir=tmp_path / "data",
         sse_heartbeat_seconds=0.5,
@@ -87,7 +89,12 @@ def start_server(data_dir: Path, *, env: dict[str, str] | None = None) -> Server
     port = free_port()
     log_path = data_dir.parent / f"serve-{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
-    full_env = {**os.environ, "SUBTITLER_LOG_LEVEL": "info", **(env or {})}
+    full_env = {
+        **os.environ,
+        "SUBTITLER_LOG_LEVEL": "info",
+        "SUBTITLER_ALLOWED_PATHS": str(data_dir.parent),  # the test's files live beside it
+        **(env or {}),
+    }
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [

@@ -27,6 +27,7 @@ from subtitler.jobs.claim import DuplicateJob
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import TERMINAL, JobStatus, JobType
 from subtitler.media.languages import parse_language
+from subtitler.security.paths import is_allowed
 from subtitler.settings import SettingsService
 
 logger = logging.getLogger(__name__)
@@ -245,6 +246,8 @@ class AsrService:
             if video_file.startswith(source):
                 video_file = target + video_file[len(source) :]
                 break
+        if not is_allowed(video_file, self._settings.get):
+            return None  # outside the library: never looked at, so nothing is revealed
         return video_file if Path(video_file).is_file() else None
 
 

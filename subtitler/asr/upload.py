@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -16,9 +17,12 @@ from typing import IO, Any
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from subtitler.errors import BadRequest
+from subtitler.errors import BadRequest, SubtitlerError
+from subtitler.security.disk import UploadBudget
 
 MAX_FIELD_BYTES = 64 * 1024
+MAX_FIELDS = 32
+MAX_HEADER_BYTES = 8 * 1024
 SPOOL_PREFIX = "upload-"
 
 
@@ -39,9 +43,19 @@ class Upload:
 class _Receiver:
     """Callbacks for python-multipart: the file part to disk, the other parts to `fields`."""
 
-    def __init__(self, spool_dir: Path, file_fields: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        spool_dir: Path,
+        file_fields: tuple[str, ...],
+        *,
+        budget: UploadBudget | None = None,
+        max_fields: int = MAX_FIELDS,
+    ) -> None:
         self.spool_dir = spool_dir
         self.file_fields = file_fields
+        self.budget = budget
+        self.max_fields = max_fields
+        self._parts = 0
         self.upload = Upload()
         self._digest = hashlib.sha256()
         self._header_name = b""
@@ -66,14 +80,27 @@ class _Receiver:
     def _part_begin(self) -> None:
         self._headers, self._name, self._is_file = {}, None, False
         self._value = bytearray()
+        self._parts += 1
+        if self._parts > self.max_fields:
+            raise BadRequest(
+                f"too many form fields (at most {self.max_fields})", code="too_many_fields"
+            )
 
     def _header_field(self, data: bytes, start: int, end: int) -> None:
         self._header_name += data[start:end]
+        self._check_header()
 
     def _header_value_cb(self, data: bytes, start: int, end: int) -> None:
         self._header_value += data[start:end]
+        self._check_header()
+
+    def _check_header(self) -> None:
+        if len(self._header_name) + len(self._header_value) > MAX_HEADER_BYTES:
+            raise BadRequest("a form part header is too large", code="field_too_large")
 
     def _header_end(self) -> None:
+        if len(self._headers) >= 16:
+            raise BadRequest("a form part has too many headers", code="field_too_large")
         self._headers[self._header_name.lower()] = self._header_value
         self._header_name, self._header_value = b"", b""
 
@@ -96,10 +123,13 @@ class _Receiver:
             self._out.write(chunk)
             self._digest.update(chunk)
             self.upload.size += len(chunk)
-        elif self._name:
+            if self.budget is not None:
+                self.budget.during(self.upload.size)
+        else:
             self._value += chunk
             if len(self._value) > MAX_FIELD_BYTES:
-                raise BadRequest(f"form field {self._name!r} is too large", code="field_too_large")
+                shown = (self._name or "")[:40]
+                raise BadRequest(f"form field {shown!r} is too large", code="field_too_large")
 
     def _part_end(self) -> None:
         if self._is_file and self._out is not None:
@@ -116,9 +146,15 @@ class _Receiver:
 
 
 async def receive_upload(
-    request: Request, *, spool_dir: Path, file_fields: tuple[str, ...]
+    request: Request,
+    *,
+    spool_dir: Path,
+    file_fields: tuple[str, ...],
+    budget: UploadBudget | None = None,
+    max_fields: int = MAX_FIELDS,
 ) -> Upload:
-    """Read the whole multipart body; the first part named in `file_fields` goes to disk."""
+    """Read the whole multipart body; the first part named in `file_fields` goes to disk,
+    within `budget` (size, free-space floor, spool quota: 413 / 507)."""
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in params:
         raise BadRequest(
@@ -126,7 +162,10 @@ async def receive_upload(
             + " or ".join(repr(f) for f in file_fields),
             code="not_multipart",
         )
-    receiver = _Receiver(spool_dir, file_fields)
+    if budget is not None:
+        length = request.headers.get("content-length", "")
+        budget.before(int(length) if length.isdigit() else None)
+    receiver = _Receiver(spool_dir, file_fields, budget=budget, max_fields=max_fields)
     parser = MultipartParser(params[b"boundary"], receiver.callbacks())  # type: ignore[arg-type]
     try:
         async for chunk in request.stream():
@@ -135,12 +174,15 @@ async def receive_upload(
     except ClientDisconnect:
         receiver.finish().discard()
         raise BadRequest("the client went away during the upload", code="upload_aborted") from None
-    except BadRequest:
+    except SubtitlerError:
         receiver.finish().discard()
         raise
     except Exception as exc:
         receiver.finish().discard()
-        raise BadRequest(f"malformed multipart body: {exc}", code="bad_multipart") from None
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise  # a full disk is the server's problem (507 via subtitler.api.failures)
+        reason = str(exc)[:200]
+        raise BadRequest(f"malformed multipart body: {reason}", code="bad_multipart") from None
     upload = receiver.finish()
     if upload.path is None:
         raise BadRequest(
@@ -151,3 +193,21 @@ async def receive_upload(
         upload.discard()
         raise BadRequest("the uploaded file is empty", code="empty_upload")
     return upload
+
+
+async def receive_bounded_upload(
+    request: Request,
+    *,
+    spool_dir: Path,
+    file_fields: tuple[str, ...],
+    settings: Callable[[str], Any],
+) -> Upload:
+    """`receive_upload` within the settings' limits: max_upload_mib (413), min_free_disk_mib and
+    spool_quota_mib (507), max_form_fields (400)."""
+    return await receive_upload(
+        request,
+        spool_dir=spool_dir,
+        file_fields=file_fields,
+        budget=UploadBudget(spool_dir=spool_dir, settings=settings),
+        max_fields=int(settings("max_form_fields")),
+    )

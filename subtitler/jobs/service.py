@@ -11,6 +11,7 @@ from subtitler.errors import BadRequest
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import JobType, Task
 from subtitler.media.languages import parse_language
+from subtitler.security.paths import check_allowed
 from subtitler.settings import SettingsService
 from subtitler.settings.specs.transcription import QUALITY_PRESETS
 
@@ -32,6 +33,7 @@ class JobService:
         priority: int = 0,
         is_manual_request: bool = True,
     ) -> Job:
+        check_allowed(file_path, self._settings.get)  # 403 before the file system is asked
         path = await asyncio.to_thread(check_media_path, file_path)
         preset = quality_preset or self._settings.get("default_quality_preset")
         if preset not in QUALITY_PRESETS:

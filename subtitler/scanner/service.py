@@ -35,6 +35,7 @@ from subtitler.scanner.library import GONE_REASON, History, MediaLibrary
 from subtitler.scanner.models import ScannerStatus, ScanResult
 from subtitler.scanner.planner import PlanMemo, job_fields, plan
 from subtitler.scanner.walker import file_skip_reason, is_ignored
+from subtitler.security.paths import check_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -236,5 +237,6 @@ class ScannerService:
     # --- analysis -----------------------------------------------------------------------------
     async def analyze(self, file_path: str) -> dict[str, Any]:
         """POST /api/scanner/analyze: 404 missing, 400 not a file, 422 not media."""
+        check_allowed(file_path, self._settings.get)  # 403 before the file system is asked
         info = await asyncio.to_thread(probe_file, file_path)
         return {"file_path": info.path, **info.model_dump(mode="json")}

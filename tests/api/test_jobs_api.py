@@ -82,7 +82,8 @@ async def test_duplicate_allowed_again_after_cancel(
 @pytest.mark.parametrize(
     ("body", "status", "needle"),
     [
-        ({"file_path": "/nonexistent/file.mkv"}, 400, "not found"),
+        ({"file_path": "/nonexistent/file.mkv"}, 403, "outside the library"),
+        ({"file_path": "MISSING"}, 400, "not found"),  # inside the library: may be told
         ({"file_path": "relative/file.mkv"}, 400, "absolute"),
         ({"quality_preset": "ultra"}, 400, "quality preset"),
         ({"target_lang": "notalanguage"}, 400, "target_lang"),
@@ -94,6 +95,8 @@ async def test_bad_job_input(
     client: httpx.AsyncClient, media_file: Path, body: dict[str, str], status: int, needle: str
 ) -> None:
     payload = {"file_path": str(media_file), "target_lang": "spa", **body}
+    if body.get("file_path") == "MISSING":
+        payload["file_path"] = str(media_file.with_name("missing.mkv"))
     resp = await client.post("/api/jobs", json=payload)
     assert resp.status_code == status, resp.text
     assert needle in resp.json()["detail"]

@@ -119,6 +119,7 @@ async def test_settings_survive_a_restart(daemon: Daemon) -> None:
     await daemon.settings.update("scanner_interval_minutes", 90)
     from subtitler.daemon import Daemon as Fresh
 
+    await daemon.stop()  # one daemon per data dir: the first releases it
     again = Fresh(daemon.config)
     await again.start()
     try:

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from subtitler.api.deps import get_daemon
 from subtitler.asr.respond import asr_response, detect_answer, heartbeat_stream
 from subtitler.asr.service import AsrRequest
-from subtitler.asr.upload import receive_upload
+from subtitler.asr.upload import receive_bounded_upload
 from subtitler.daemon import Daemon
 from subtitler.errors import Unprocessable
 from subtitler.media.languages import parse_language
@@ -52,8 +52,11 @@ async def asr(
     """Transcribe (or translate to English) an upload; `audio_file` is s16le 16 kHz mono PCM
     with `encode=false`, any container with `encode=true`. The answer is the subtitle."""
     whisper_language = _language(language)
-    upload = await receive_upload(
-        request, spool_dir=daemon.config.spool_dir, file_fields=("audio_file",)
+    upload = await receive_bounded_upload(
+        request,
+        spool_dir=daemon.config.spool_dir,
+        file_fields=("audio_file",),
+        settings=daemon.settings.get,
     )
     req = AsrRequest(
         kind="asr", task=task, language=whisper_language, output=output, encode=encode,
@@ -81,8 +84,11 @@ async def detect_language(
 ) -> Response:
     """The audio's language from three 30 s windows (10/50/90 %), decoded alone: a full-length
     upload is never decoded whole. `language_code` `und` means detection failed."""
-    upload = await receive_upload(
-        request, spool_dir=daemon.config.spool_dir, file_fields=("audio_file",)
+    upload = await receive_bounded_upload(
+        request,
+        spool_dir=daemon.config.spool_dir,
+        file_fields=("audio_file",),
+        settings=daemon.settings.get,
     )
     req = AsrRequest(kind="detect", output="json", encode=encode, video_file=video_file,
                      upload_name=upload.filename)  # fmt: skip

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from subtitler.api.deps import get_daemon
 from subtitler.asr.respond import asr_response
 from subtitler.asr.service import AsrRequest
-from subtitler.asr.upload import receive_upload
+from subtitler.asr.upload import receive_bounded_upload
 from subtitler.daemon import Daemon
 from subtitler.errors import Unprocessable
 from subtitler.media.languages import parse_language
@@ -28,7 +28,12 @@ FORMATS = {
 
 
 async def _run(request: Request, daemon: Daemon, task: str) -> Response:
-    upload = await receive_upload(request, spool_dir=daemon.config.spool_dir, file_fields=("file",))
+    upload = await receive_bounded_upload(
+        request,
+        spool_dir=daemon.config.spool_dir,
+        file_fields=("file",),
+        settings=daemon.settings.get,
+    )
     fields = upload.fields
     try:
         fmt = fields.get("response_format", "json") or "json"

@@ -1,0 +1,72 @@
+"""Which files the API may act on: only those under `library_paths` or `allowed_paths` (plus the
+SUBTITLER_ALLOWED_PATHS environment list), so a LAN client cannot make subtitler read or write
+beside arbitrary files. Checked before the file system is asked anything, so the answer never
+reveals whether a path outside those folders exists."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from subtitler.errors import BadRequest, Forbidden
+
+MAX_PATH_BYTES = 4096
+MAX_NAME_BYTES = 255
+
+
+def check_path_text(file_path: str, *, field: str = "file_path") -> None:
+    """NUL bytes and over-long paths are the client's mistake: 400 before any syscall."""
+    if "\x00" in file_path:
+        raise BadRequest(f"{field}: NUL bytes are not allowed", code="nul_byte")
+    encoded = file_path.encode("utf-8", "surrogateescape")
+    if len(encoded) > MAX_PATH_BYTES or any(
+        len(part) > MAX_NAME_BYTES for part in encoded.split(b"/")
+    ):
+        raise BadRequest(f"{field}: the path is too long", code="path_too_long")
+
+
+def env_roots() -> list[str]:
+    return [p for p in os.environ.get("SUBTITLER_ALLOWED_PATHS", "").split(os.pathsep) if p]
+
+
+def allowed_roots(settings: Callable[[str], Any], extra: Iterable[str] = ()) -> list[Path]:
+    roots: list[Path] = []
+    for item in [
+        *(settings("library_paths") or []),
+        *(settings("allowed_paths") or []),
+        *env_roots(),
+        *extra,
+    ]:
+        try:
+            roots.append(Path(item).resolve())
+        except (OSError, ValueError):
+            continue
+    return roots
+
+
+def is_allowed(file_path: str, settings: Callable[[str], Any]) -> bool:
+    try:
+        check_path_text(file_path)
+        path = Path(file_path)
+        if not path.is_absolute():
+            return False
+        real = path.resolve()  # symlinks out of the library do not count as inside it
+    except (BadRequest, OSError, ValueError, RuntimeError):
+        return False
+    return any(real == root or real.is_relative_to(root) for root in allowed_roots(settings))
+
+
+def check_allowed(
+    file_path: str, settings: Callable[[str], Any], *, field: str = "file_path"
+) -> None:
+    """400 for NUL/over-long/relative paths, 403 `path_not_allowed` outside the allowed folders."""
+    check_path_text(file_path, field=field)
+    if not Path(file_path).is_absolute():
+        raise BadRequest(f"{field} must be absolute: {file_path!r}", code="path_not_absolute")
+    if not is_allowed(file_path, settings):
+        raise Forbidden(
+            f"{field} is outside the library: add its folder to library_paths or allowed_paths",
+            code="path_not_allowed",
+        )
