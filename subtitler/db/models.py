@@ -69,6 +69,8 @@ class Job(Base):
     error_code: Mapped[str | None] = mapped_column(String(64))
     retry_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     recovered_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Worker crashes while running this job (only those count against it; a user retry resets).
+    crash_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     worker_id: Mapped[str | None] = mapped_column(String(64))
     node_id: Mapped[str | None] = mapped_column(String(255))
     vram_used_mb: Mapped[int | None] = mapped_column(Integer)

@@ -24,7 +24,7 @@ from subtitler.events import EventBus
 from subtitler.jobs.claim import DuplicateJob, claim_statement
 from subtitler.jobs.counts import StatusCounts
 from subtitler.jobs.schemas import job_payload
-from subtitler.jobs.states import CANCELLABLE, MAX_RECOVERIES, RETRYABLE, JobStatus
+from subtitler.jobs.states import CANCELLABLE, RETRYABLE, JobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -224,6 +224,8 @@ class JobQueue:
         values = {
             "status": JobStatus.QUEUED,
             "retry_count": Job.retry_count + 1,
+            "crash_count": 0,  # a user's retry starts afresh
+            "recovered_count": 0,
             "progress": 0.0,
             "current_stage": None,
             "eta_seconds": None,
@@ -270,43 +272,40 @@ class JobQueue:
 
     # --- start-up -------------------------------------------------------------------------
     async def recover_orphans(self) -> tuple[int, int]:
-        """Jobs this node left `processing` when it died go back to `queued` and count one more
-        in `recovered_count` (not `retry_count`, which counts a user's retries). A job that was
-        interrupted MAX_RECOVERIES times is failed instead, so one poison file cannot loop."""
+        """Jobs this node left `processing` when it died go back to `queued`; `recovered_count`
+        records it, but a daemon restart is not the file's fault and never fails the job (only
+        worker crashes while running it count: `record_crash`). Returns (requeued, 0)."""
         mine = or_(Job.node_id == self.node_id, Job.node_id.is_(None))
         async with self._db.write() as session:
             rows = (
                 await session.scalars(select(Job).where(Job.status == JobStatus.PROCESSING, mine))
             ).all()
-            requeued = failed = 0
-            now = utcnow()
             for job in rows:
                 job.recovered_count += 1
                 job.worker_id = None
                 job.progress = 0.0
                 job.current_stage = None
                 job.eta_seconds = None
-                if job.recovered_count >= MAX_RECOVERIES:
-                    job.status = JobStatus.FAILED
-                    job.completed_at = now
-                    job.error = (
-                        f"the daemon stopped while running this job {job.recovered_count} times"
-                    )
-                    job.error_code = "interrupted_too_often"
-                    failed += 1
-                else:
-                    job.status = JobStatus.QUEUED
-                    job.started_at = None
-                    requeued += 1
+                job.status = JobStatus.QUEUED
+                job.started_at = None
                 session.add(
                     JobLogLine(
                         job_id=job.id,
                         level="warning",
-                        message=f"daemon restarted while processing; now {job.status}",
+                        message="daemon restarted while processing; queued again",
                     )
                 )
         self._counts.invalidate()
-        return requeued, failed
+        return len(rows), 0
+
+    async def record_crash(self, job_id: str) -> int:
+        """One more worker crash while running this job; returns the new count."""
+        async with self._db.write() as session:
+            job = await session.get(Job, job_id)
+            if job is None:
+                return 0
+            job.crash_count = (job.crash_count or 0) + 1
+            return int(job.crash_count)
 
     # --- reads ----------------------------------------------------------------------------
     async def get(self, job_id: str) -> Job:

@@ -17,6 +17,7 @@ import psutil
 from subtitler.errors import BadRequest, NotFound
 from subtitler.events import EventBus
 from subtitler.jobs.queue import JobQueue
+from subtitler.security.limits import check_worker_count, worker_cap
 from subtitler.settings import REGISTRY, SettingsService
 from subtitler.subtitles.registry import WrittenSubtitles
 from subtitler.system.resources import Nvml
@@ -78,6 +79,11 @@ class WorkerPool:
         gpu = int(self._settings.get("worker_gpu_count"))
         if gpu < 0:
             gpu = len(await asyncio.to_thread(self._nvml.gpus))
+        cap = worker_cap(self._settings.get)
+        if cpu + gpu > cap:
+            logger.warning("%d workers configured; starting %d (max_workers)", cpu + gpu, cap)
+            gpu = min(gpu, cap)
+            cpu = cap - gpu
         await self._start_workers(cpu=cpu, gpu=gpu)
 
     async def shutdown(self, *, timeout: float) -> None:
@@ -93,6 +99,7 @@ class WorkerPool:
     # --- the Workers API ------------------------------------------------------------------
     async def add(self, *, worker_type: str, device_id: int | None) -> SupervisedWorker:
         async with self._lock:
+            check_worker_count(len(self.workers) + 1, self._settings.get)
             worker = await self._add(worker_type=worker_type, device_id=device_id)
             await self._write_counts()
         return worker
@@ -108,6 +115,7 @@ class WorkerPool:
     async def start_pool(self, *, cpu: int, gpu: int) -> None:
         if cpu < 0 or gpu < 0:
             raise BadRequest("worker counts must be >= 0", code="invalid_worker_count")
+        check_worker_count(cpu + gpu, self._settings.get)
         async with self._lock:
             await self._start_workers(cpu=cpu, gpu=gpu)
             await self._write_counts()

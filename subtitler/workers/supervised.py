@@ -249,7 +249,7 @@ class SupervisedWorker:
 
     async def _on_crash(self, job: Job) -> None:
         code = self._proc.exitcode if self._proc is not None else None
-        crashes = self._crashed_jobs.get(job.id, 0) + 1
+        crashes = await self._queue.record_crash(job.id)  # persisted: survives restarts
         self._crashed_jobs[job.id] = crashes
         reason = f"{self.worker_id} process died (exit code {code})"
         logger.error("%s while running job %s", reason, job.id)

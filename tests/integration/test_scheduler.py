@@ -124,7 +124,7 @@ async def test_restart_keeps_scheduler_and_watcher_state(config: Config, tmp_pat
     try:
         app = create_app(first)
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
             await first.settings.update("library_paths", [str(library)])
             resp = await http.post(
                 "/api/scanner/scheduler/start", json={"cron_expression": "15 3 * * *"}

@@ -42,7 +42,7 @@ async def test_jobs_api_on_postgres(pg_daemon: Daemon, tmp_path: Path) -> None:
     media = tmp_path / "Show.mkv"
     media.write_bytes(b"x")
     transport = httpx.ASGITransport(app=create_app(pg_daemon), client=("127.0.0.1", 1))
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         body = {"file_path": str(media), "target_lang": "ja"}
         first = await client.post("/api/jobs", json=body)
         assert first.status_code == 201, first.text

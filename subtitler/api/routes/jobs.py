@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 @router.get("", response_model=JobListOut)
 async def list_jobs(
     status_filter: JobStatus | None = Query(default=None),
-    page: int = Query(default=1, ge=1),
+    page: int = Query(default=1, ge=1, le=1_000_000),
     page_size: int = Query(default=50, ge=1, le=500),
     daemon: Daemon = Depends(get_daemon),
 ) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 
 from subtitler.api.deps import get_daemon
 from subtitler.api.schemas import CpuOut, GpuOut, MemoryOut, ResourcesOut
@@ -40,5 +40,5 @@ async def gpus(daemon: Daemon = Depends(get_daemon)) -> list[GpuOut]:
 
 
 @router.get("/gpu/{device_id}", response_model=GpuOut)
-async def gpu(device_id: int, daemon: Daemon = Depends(get_daemon)) -> GpuOut:
+async def gpu(device_id: int = Path(ge=0, le=1024), daemon: Daemon = Depends(get_daemon)) -> GpuOut:
     return GpuOut(**await asyncio.to_thread(daemon.nvml.gpu, device_id))

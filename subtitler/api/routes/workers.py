@@ -47,7 +47,9 @@ class WorkerStats(BaseModel):
 
 class WorkerCreate(BaseModel):
     worker_type: str = Field(description="cpu or gpu")
-    device_id: int | None = Field(default=None, ge=0, description="GPU device id (GPU only)")
+    device_id: int | None = Field(
+        default=None, ge=0, le=1024, description="GPU device id (GPU only)"
+    )
 
 
 @router.get("", response_model=list[WorkerOut])
