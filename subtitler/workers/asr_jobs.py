@@ -27,6 +27,7 @@ from subtitler.subtitles.cues import CueStyle, build_cues
 from subtitler.subtitles.writer import write_atomic
 from subtitler.workers.engine import TranscriptionEngine
 from subtitler.workers.models import TranscribeOptions
+from subtitler.workers.pcm_chunks import transcribe_pcm
 
 if TYPE_CHECKING:
     from subtitler.workers.pipeline import Reporter
@@ -65,8 +66,13 @@ def run_asr(
     if options.get("local_video"):
         reporter.log(f"Bazarr's video_file is visible here: {options['local_video']}")
     reporter.progress(6.0, stage=Stage.EXTRACTING_AUDIO, **fields)
-    audio = load_input(options, reporter.cancelled)
-    duration = len(audio) / 16000
+    pcm_path = None if options.get("encode", True) else Path(options["input"])
+    audio: np.ndarray | None = None
+    if pcm_path is not None:
+        duration = pcm_duration(pcm_path)
+    else:
+        audio = load_input(options, reporter.cancelled)
+        duration = len(audio) / 16000
     language = options.get("language") or None
     task = options.get("task") or "transcribe"
     vad = topts.vad_filter if options.get("vad_filter") is None else bool(options["vad_filter"])
@@ -85,10 +91,19 @@ def run_asr(
 
     reporter.progress(14.0, stage=Stage.TRANSCRIBING)
     kwargs = topts.engine_kwargs() | {"vad_filter": vad, "word_timestamps": words}
-    result = engine.transcribe(
-        audio, language=language, task=task, progress=on_progress, cancel=reporter.cancelled,
-        initial_prompt=options.get("initial_prompt") or None, **kwargs,
-    )  # fmt: skip
+    if pcm_path is not None:  # memory-mapped int16, fed in chunks (subtitler.workers.pcm_chunks)
+        result = transcribe_pcm(
+            engine, pcm_path, language=language, task=task, progress=on_progress,
+            cancel=reporter.cancelled, initial_prompt=options.get("initial_prompt") or None,
+            **kwargs,
+        )  # fmt: skip
+    else:
+        assert audio is not None
+        result = engine.transcribe(
+            audio, language=language, task=task, progress=on_progress,
+            cancel=reporter.cancelled, initial_prompt=options.get("initial_prompt") or None,
+            **kwargs,
+        )  # fmt: skip
     source = parse_language(result.language) if result.language else None
     fields.update(
         source_lang=source,
