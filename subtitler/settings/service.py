@@ -218,6 +218,11 @@ class SettingsService:
     # --- internals ------------------------------------------------------------------------
     def _validate(self, row: Setting, raw: Any) -> Any:
         spec: SettingSpec | None = REGISTRY.get(row.key)
+        if row.key == "api_key" and not str(raw or "").strip():
+            raise InvalidSetting(  # the default "" only means "generate one at start"
+                "api_key: must not be empty (it would lock every client out); "
+                "`subtitler api-key --regenerate` makes a new one"
+            )
         try:
             if spec is not None:
                 return spec.parse(raw)
