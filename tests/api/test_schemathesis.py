@@ -1,0 +1,117 @@
+"""schemathesis 4 over the whole OpenAPI against a live daemon: no input may cause a 5xx, and
+the keep-alive connection (one requests.Session for everything) must survive every reply.
+
+Time-bounded: each operation gets a few generated cases, and once BUDGET_SECONDS have passed the
+remaining cases return without a request. /api/events is a never-ending event stream and is
+left out; /api/settings/{key} writes are kept away from the keys that would lock the fuzzer out.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import GenerationMode
+
+from tests.conftest import SUBTITLER, ServerProcess, start_server
+
+pytestmark = pytest.mark.slow
+
+BUDGET_SECONDS = 80.0
+EXAMPLES = 60
+LOCKOUT_KEYS = ("api_key", "auth_mode", "allowed_hosts", "max_workers", "min_free_disk_mib")
+_outcomes: dict[str, int] = {"requests": 0, "server_errors": 0}
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, str]]:
+    root = tmp_path_factory.mktemp("fuzz")
+    srv = start_server(root / "data", env={"SUBTITLER_START_WORKERS": "false"})
+    key = subprocess.run(
+        [SUBTITLER, "api-key", "--data-dir", str(srv.data_dir)],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    library = root / "library"
+    library.mkdir()
+    (library / "Film.mkv").write_bytes(b"\x1a\x45\xdf\xa3 not a video")
+    requests.post(
+        f"{srv.url}/api/settings/bulk-update",
+        json={"settings": {"max_workers": 1, "library_paths": [str(library)]}},
+        headers={"X-Api-Key": key},
+        timeout=10,
+    ).raise_for_status()
+    try:
+        yield srv, key
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[requests.Session]:
+    with requests.Session() as http:
+        yield http
+
+
+def _locks_us_out(case: Any) -> bool:
+    path_key = (case.path_parameters or {}).get("key")
+    body = case.body if isinstance(case.body, dict) else {}
+    bulk = body.get("settings") if isinstance(body.get("settings"), dict) else {}
+    return path_key in LOCKOUT_KEYS or any(k in LOCKOUT_KEYS for k in bulk)
+
+
+def test_no_input_causes_a_server_error(
+    live: tuple[ServerProcess, str], session: requests.Session
+) -> None:
+    srv, key = live
+    schema = schemathesis.openapi.from_url(f"{srv.url}/openapi.json").exclude(path="/api/events")
+    started = time.monotonic()
+    failures: list[str] = []
+    operations = 0
+
+    def call(case: Any) -> None:
+        if time.monotonic() - started > BUDGET_SECONDS or _locks_us_out(case):
+            return
+        response = case.call(
+            base_url=srv.url, session=session, headers={"X-Api-Key": key}, timeout=30
+        )
+        _outcomes["requests"] += 1
+        if response.status_code >= 500:
+            _outcomes["server_errors"] += 1
+            failures.append(
+                f"{case.method} {case.formatted_path} -> {response.status_code}: "
+                f"{response.text[:200]}"
+            )
+
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+        strategy = operation.as_strategy(GenerationMode.POSITIVE) | operation.as_strategy(
+            GenerationMode.NEGATIVE
+        )
+
+        @given(case=strategy)
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        def fuzz(case: Any) -> None:
+            call(case)
+
+        fuzz()
+    print(
+        f"schemathesis: {operations} operations, {_outcomes} in {time.monotonic() - started:.0f} s"
+    )
+    assert operations > 40
+    assert _outcomes["requests"] > 200, _outcomes
+    assert not failures, "\n".join(failures[:20])
+    assert "Traceback" not in srv.log(), srv.log()[-3000:]
