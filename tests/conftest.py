@@ -92,7 +92,9 @@ def start_server(data_dir: Path, *, env: dict[str, str] | None = None) -> Server
     full_env = {
         **os.environ,
         "SUBTITLER_LOG_LEVEL": "info",
-        "SUBTITLER_ALLOWED_PATHS": str(data_dir.parent),  # the test's files live beside it
+        # Jobs only for files under allowed folders: the tests' files live under pytest's
+        # base temp dir (data_dir is <base>/<test or fixture dir>/data).
+        "SUBTITLER_ALLOWED_PATHS": str(data_dir.parent.parent),
         **(env or {}),
     }
     with log_path.open("wb") as log:

@@ -1,8 +1,9 @@
 """Transcribe a headerless s16le upload (Bazarr's `encode=false`) without a float32 copy of the
-whole file: the int16 file is memory-mapped and fed to the engine in chunks of about ten
-minutes, each cut at the quietest 100 ms near its end so no word is split, and only that chunk is
-converted to float32. Cue times are shifted by the chunk's start. The language found in the first
-chunk (unless given) is used for the rest, as Whisper itself decides from the first 30 s.
+whole file. The int16 file is read in chunks of about ten minutes (positioned reads, not a memory
+map, so finished chunks do not stay resident in the worker), each cut at the quietest 100 ms near
+its end so no word is split; only the current chunk is converted to float32. Cue times are
+shifted by the chunk's start. The language found in the first chunk (unless given) is used for
+the rest, as Whisper itself decides from the first 30 s.
 
 Peak memory no longer grows with the file: `bench/asr.py` measures the worker's peak RSS.
 """
@@ -32,15 +33,33 @@ SEARCH_SECONDS = 10.0  # where near the chunk's end the cut may go
 FRAME = SAMPLE_RATE // 10  # 100 ms
 
 
-def map_pcm(path: Path) -> np.ndarray:
-    """The file as a read-only int16 memory map (an empty file is refused)."""
-    size = path.stat().st_size
-    if size < 2:
-        raise Unprocessable("the uploaded audio is empty", code="media_unreadable")
-    return np.memmap(path, dtype="<i2", mode="r", shape=(size // 2,))
+class PcmFile:
+    """An s16le file read by sample ranges; never held whole."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        size = path.stat().st_size
+        if size < 2:
+            raise Unprocessable("the uploaded audio is empty", code="media_unreadable")
+        self.samples = size // 2
+
+    def __len__(self) -> int:
+        return self.samples
+
+    def read(self, start: int, end: int) -> np.ndarray:
+        """Samples [start, end) as float32 in [-1, 1]."""
+        count = max(0, min(end, self.samples) - start)
+        raw = np.fromfile(self.path, dtype="<i2", count=count, offset=start * 2)
+        out = raw.astype(np.float32)
+        out /= 32768.0
+        return out
 
 
-def chunk_bounds(pcm: np.ndarray, chunk_seconds: float = CHUNK_SECONDS) -> list[tuple[int, int]]:
+def map_pcm(path: Path) -> PcmFile:
+    return PcmFile(path)
+
+
+def chunk_bounds(pcm: PcmFile, chunk_seconds: float = CHUNK_SECONDS) -> list[tuple[int, int]]:
     """(start, end) sample indexes of each chunk, cut at the quietest frame near each end."""
     total = len(pcm)
     step = int(chunk_seconds * SAMPLE_RATE)
@@ -52,7 +71,7 @@ def chunk_bounds(pcm: np.ndarray, chunk_seconds: float = CHUNK_SECONDS) -> list[
         if target + search >= total:
             bounds.append((start, total))
             break
-        window = np.asarray(pcm[target - search : target], dtype=np.float32)
+        window = pcm.read(target - search, target)
         frames = window[: len(window) // FRAME * FRAME].reshape(-1, FRAME)
         quietest = int(np.argmin(np.sqrt((frames**2).mean(axis=1))))
         cut = target - search + quietest * FRAME + FRAME // 2
@@ -88,8 +107,7 @@ def transcribe_pcm(
     spans: list[tuple[float, float]] | None = []
     for start, end in chunk_bounds(pcm, chunk_seconds):
         offset = start / SAMPLE_RATE
-        piece = np.asarray(pcm[start:end], dtype=np.float32)
-        piece /= 32768.0
+        piece = pcm.read(start, end)
         result = engine.transcribe(
             piece,
             language=language,
