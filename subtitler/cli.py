@@ -41,8 +41,9 @@ def serve(
     from subtitler.security.datalock import DataDirBusy
     from subtitler.security.dbfile import DatabaseUnusable, preflight
     from subtitler.security.redact import install_redaction
+    from subtitler.security.spawn import make_spawn_safe
 
-    _spawn_safe_main()
+    make_spawn_safe()  # workers must not re-run this script (see subtitler.security.spawn)
     config = _config(host=host, port=port, data_dir=data_dir)
     config.ensure_dirs()
     daemon = Daemon(config)
@@ -71,19 +72,6 @@ def serve(
     server.run()
     if not daemon.started and not server.started:
         raise typer.Exit(code=1)
-
-
-def _spawn_safe_main() -> None:
-    """Worker processes are spawned; multiprocessing re-runs the parent's `__main__` script in
-    each child unless `__main__` names a module. A console script without an
-    `if __name__ == "__main__"` guard would then run a second `serve` inside every worker, so
-    name `subtitler.__main__`, which spawn skips."""
-    import importlib.util
-    import sys
-
-    main = sys.modules.get("__main__")
-    if main is not None and getattr(main, "__spec__", None) is None:
-        main.__spec__ = importlib.util.find_spec("subtitler.__main__")
 
 
 @app.command("api-key")

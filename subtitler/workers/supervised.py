@@ -21,6 +21,7 @@ from typing import Any
 from subtitler.db.models import Job
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.schemas import job_payload
+from subtitler.security.spawn import make_spawn_safe
 from subtitler.subtitles.registry import WrittenSubtitles
 from subtitler.workers import messages as msg
 from subtitler.workers.child import worker_main
@@ -292,6 +293,7 @@ class SupervisedWorker:
         self._announce()
         parent_conn, child_conn = _CTX.Pipe(duplex=True)
         device = "cuda" if self.spec.worker_type == "gpu" else "cpu"
+        make_spawn_safe()  # the child must not re-run an unguarded entry script
         proc = _CTX.Process(
             target=worker_main,
             args=(child_conn, self.worker_id, device, self.spec.device_id or 0, self._log_level),
