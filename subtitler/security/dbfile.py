@@ -17,13 +17,20 @@ from subtitler.db.migrate import backup_sqlite
 logger = logging.getLogger(__name__)
 
 
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
 class DatabaseUnusable(Exception):
     """The database file cannot be served; the message says what to do."""
 
 
 def backups(db_file: Path) -> list[Path]:
     """Backups of `db_file`, oldest first."""
-    return sorted(p for p in db_file.parent.glob(f"{db_file.name}.bak-*") if p.is_file())
+    return sorted(
+        p
+        for p in db_file.parent.glob(f"{db_file.name}.bak-*")
+        if p.is_file() and not p.name.endswith(SIDE_FILES)
+    )
 
 
 def newest_backup(db_file: Path) -> Path | None:
@@ -97,4 +104,11 @@ def restore(db_file: Path, backup: Path) -> Path | None:
 
 
 def online_backup(db_file: Path) -> Path:
-    return backup_sqlite(db_file)
+    """A consistent copy of the live database, made self-contained (no WAL side files)."""
+    path = backup_sqlite(db_file)
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        conn.close()
+    return path
