@@ -97,3 +97,8 @@ def same_origin(origin: str, host: str) -> bool:
         return False
     # A proxy that forwards `Host $host` drops the port: then the names decide.
     return h_port is None or o_port == h_port
+
+
+def effective_hosts(extra: list[str]) -> list[str]:
+    """What the daemon answers to, for people (the setup wizard shows it)."""
+    return ["any IP address", *sorted(machine_names()), "*.localhost", *extra]

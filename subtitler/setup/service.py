@@ -14,6 +14,7 @@ from subtitler.db import Database
 from subtitler.errors import BadRequest, SubtitlerError
 from subtitler.rules.models import ACTION_FIELDS, CONDITION_FIELDS, RuleCreate
 from subtitler.rules.service import RulesService, validate_body
+from subtitler.security.hosts import effective_hosts
 from subtitler.settings import REGISTRY, SettingsService
 
 BAZARR_USERNAME = "bazarr"
@@ -112,6 +113,8 @@ class SetupService:
             "provider_url": base,
             "provider_url_with_key": f"http://{BAZARR_USERNAME}:{api_key}@{shown_host}:{self._port}",
             "status_url": f"{base}/status",
+            # Host names the API answers to (others need the key): subtitler.security.hosts
+            "allowed_hosts": effective_hosts(list(self._settings.get("allowed_hosts") or [])),
             "instructions": (
                 "In Bazarr: Settings > Providers > Whisper. Endpoint: paste provider_url_with_key "
                 "(the API key travels as the Basic-auth password; requests from your LAN need no "
