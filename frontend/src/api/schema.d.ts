@@ -2208,6 +2208,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A rule id */
                 rule_id: number;
             };
             cookie?: never;
@@ -2239,6 +2240,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A rule id */
                 rule_id: number;
             };
             cookie?: never;
@@ -2276,6 +2278,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A rule id */
                 rule_id: number;
             };
             cookie?: never;
@@ -2310,6 +2313,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description A rule id */
                 rule_id: number;
             };
             cookie?: never;
@@ -2341,6 +2345,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A rule id */
                 rule_id: number;
             };
             cookie?: never;
