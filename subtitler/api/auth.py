@@ -36,8 +36,10 @@ HEADER_NAMES = {"X-Forwarded-For": b"x-forwarded-for", "X-Real-IP": b"x-real-ip"
                 "Forwarded": b"forwarded"}  # fmt: skip
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-KeyVerifier = Callable[[str], bool]
-"""Answers whether one presented secret is a valid key. The one place keys are checked."""
+KeyVerifier = Callable[[str], Any]
+"""The one place keys are checked: given one presented secret, a truthy value when it is valid
+(True for the daemon's key; a named API token may return its principal, e.g. with scopes, which
+is kept in `scope["state"]["subtitler_principal"]` for the routes to read)."""
 
 
 def needs_auth(path: str) -> bool:
@@ -199,7 +201,9 @@ def has_valid_key(scope: Scope, verify_key: KeyVerifier) -> bool:
     if "subtitler_key_ok" not in state:
         headers = dict(scope.get("headers") or [])
         keys = presented_keys(headers, scope.get("query_string", b""))
-        state["subtitler_key_ok"] = any(verify_key(k) for k in keys)
+        principal = next((p for p in (verify_key(k) for k in keys) if p), None)
+        state["subtitler_key_ok"] = principal is not None
+        state["subtitler_principal"] = principal
         state["subtitler_key_presented"] = bool(keys)
     return bool(state["subtitler_key_ok"])
 

@@ -8,8 +8,11 @@ import http.client
 import json
 
 import httpx
+import pytest
 
 from tests.conftest import ServerProcess
+
+pytestmark = pytest.mark.slow
 
 
 def _conn(server: ServerProcess) -> http.client.HTTPConnection:
