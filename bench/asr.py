@@ -167,8 +167,12 @@ def write_long_pcm(path: Path, speech_wav: Path, hours: float) -> int:
 def long_pcm(srv: ServerProcess, key: str, pcm: Path, hours: float) -> dict[str, Any]:
     import psutil
 
-    workers = httpx.get(f"{srv.url}/api/workers", headers={"X-Api-Key": key}).json()
-    pids = [w["pid"] for w in workers if w.get("pid")]
+    def worker_pids() -> list[int]:
+        workers = httpx.get(f"{srv.url}/api/workers", headers={"X-Api-Key": key}).json()
+        return [w["pid"] for w in workers if w.get("pid")]
+
+    pids = worker_pids()
+    refreshed = time.monotonic()
     peak = 0
     done = threading.Event()
     result: dict[str, Any] = {}
@@ -191,6 +195,8 @@ def long_pcm(srv: ServerProcess, key: str, pcm: Path, hours: float) -> dict[str,
     thread = threading.Thread(target=upload, daemon=True)
     thread.start()
     while not done.wait(0.2):
+        if time.monotonic() - refreshed > 2:  # a worker (re)started: follow its new pid
+            pids, refreshed = worker_pids(), time.monotonic()
         for pid in pids:
             try:
                 proc = psutil.Process(pid)

@@ -23,10 +23,17 @@ from subtitler.daemon import Daemon
 SUBTITLER = str(Path(sys.executable).with_name("subtitler"))
 
 
+@pytest.fixture(autouse=True)
+def _allowed_paths(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jobs may only be made for files under library_paths/allowed_paths (or
+    SUBTITLER_ALLOWED_PATHS): every test keeps its files under pytest's base temp dir."""
+    monkeypatch.setenv("SUBTITLER_ALLOWED_PATHS", str(tmp_path_factory.getbasetemp()))
+
+
 @pytest.fixture
-def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
-    # Jobs may only be made for files under library_paths/allowed_paths: tests use tmp_path.
-    monkeypatch.setenv("SUBTITLER_ALLOWED_PATHS", str(tmp_path))
+def config(tmp_path: Path) -> Config:
     return Config(
         data_dir=tmp_path / "data",
         sse_heartbeat_seconds=0.5,
