@@ -38,5 +38,5 @@ TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED
 CANCELLABLE = frozenset({JobStatus.QUEUED, JobStatus.PROCESSING})
 RETRYABLE = frozenset({JobStatus.FAILED})
 
-# A job that was running each time the daemon died this often is failed instead of requeued.
+# No longer used to fail jobs: daemon restarts never count against a job (issue 14; crash_count).
 MAX_RECOVERIES = 3
