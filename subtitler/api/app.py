@@ -10,11 +10,15 @@ from fastapi import FastAPI
 from subtitler import __version__
 from subtitler.api.auth import ApiKeyMiddleware
 from subtitler.api.errors import install_error_handlers
+from subtitler.api.openapi import ERROR_RESPONSES, install_openapi
 from subtitler.api.routes import (
     bazarr,
+    capabilities,
     events,
     filesystem,
+    job_actions,
     jobs,
+    metrics,
     openai,
     resources,
     rules,
@@ -22,6 +26,7 @@ from subtitler.api.routes import (
     settings,
     setup,
     system,
+    tokens,
     workers,
 )
 from subtitler.api.static import mount_frontend
@@ -52,6 +57,10 @@ def create_app(daemon: Daemon) -> FastAPI:
         system,
         workers,
         jobs,
+        job_actions,
+        tokens,
+        capabilities,
+        metrics,
         rules,
         scanner,
         settings,
@@ -62,7 +71,10 @@ def create_app(daemon: Daemon) -> FastAPI:
         bazarr,
         openai,
     ):
-        app.include_router(module.router)
-    app.add_middleware(ApiKeyMiddleware, settings_reader=daemon.settings.get)
+        app.include_router(module.router, responses=ERROR_RESPONSES)  # errors in the OpenAPI
+    install_openapi(app)
+    app.add_middleware(
+        ApiKeyMiddleware, settings_reader=daemon.settings.get, key_check=daemon.tokens.check
+    )
     mount_frontend(app)  # the built web UI at / with an SPA fallback (subtitler/api/static.py)
     return app

@@ -14,6 +14,7 @@ import ipaddress
 import json
 import secrets
 from collections.abc import Callable, Iterable
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -142,18 +143,32 @@ def presented_keys(headers: dict[bytes, bytes], query_string: bytes) -> list[str
 
 
 class ApiKeyMiddleware:
-    def __init__(self, app: ASGIApp, *, settings_reader: Callable[[str], Any]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        settings_reader: Callable[[str], Any],
+        key_check: Callable[[list[str], str], Any] | None = None,
+    ) -> None:
         self.app = app
         self._setting = settings_reader
+        # (keys, path) -> an object with `allowed` and `forbidden` (subtitler.tokens); without
+        # one, the api_key setting is the only key.
+        self._key_check = key_check or self._settings_key_check
+
+    def _settings_key_check(self, keys: list[str], path: str) -> Any:
+        api_key = str(self._setting("api_key") or "").encode()
+        ok = bool(api_key) and any(secrets.compare_digest(k.encode(), api_key) for k in keys)
+        return SimpleNamespace(allowed=ok, forbidden=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not needs_auth(scope["path"]):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        api_key = str(self._setting("api_key") or "")
         keys = presented_keys(headers, scope.get("query_string", b""))
-        if api_key and any(secrets.compare_digest(k.encode(), api_key.encode()) for k in keys):
+        verdict = self._key_check(keys, scope["path"])
+        if verdict.allowed:
             await self.app(scope, receive, send)
             return
         if self._setting("auth_mode") == "local_exempt":
@@ -163,11 +178,14 @@ class ApiKeyMiddleware:
                 await self.app(scope, receive, send)
                 return
         detail = "Invalid API key" if keys else MISSING_KEY_DETAIL
-        body = json.dumps({"detail": detail, "code": "unauthorized"}).encode()
+        status, code = (403, "forbidden") if verdict.forbidden else (401, "unauthorized")
+        if verdict.forbidden:
+            detail = "This token's scope does not allow this route"
+        body = json.dumps({"detail": detail, "code": code}).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 401,
+                "status": status,
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),

@@ -111,7 +111,9 @@ class AsrService:
         self._tasks = []
 
     # --- requests ---------------------------------------------------------------------------
-    async def submit(self, request: AsrRequest, *, audio_path: Path, audio_sha256: str) -> Job:
+    async def submit(
+        self, request: AsrRequest, *, audio_path: Path, audio_sha256: str, channel: str = "asr"
+    ) -> Job:
         """The job answering `request`: an identical one in flight or finished, else a new one."""
         if request.output not in OUTPUTS:
             raise BadRequest(
@@ -120,9 +122,7 @@ class AsrService:
             )
         key = request.key(audio_sha256)
         file_path = ASR_PREFIX + key
-        existing = await self._queue.find_active(
-            file_path=file_path, target_lang=None, task=request.task
-        )
+        existing = await self._queue.find_active(file_path=file_path, target_lang=None)
         if existing is not None and self._usable(existing):
             await asyncio.to_thread(_remove, audio_path)
             await self._queue.log(existing.id, "an identical request attached to this job")
@@ -143,6 +143,7 @@ class AsrService:
                 quality_preset=request.preset or str(self._settings.get("asr_quality_preset")),
                 transcribe_or_translate=request.task,
                 is_manual_request=False,
+                channel=channel,
                 output_format=request.output,
                 options={
                     **asdict(request),

@@ -40,3 +40,6 @@ RETRYABLE = frozenset({JobStatus.FAILED})
 
 # A job that was running each time the daemon died this often is failed instead of requeued.
 MAX_RECOVERIES = 3
+
+# Where a job came from (recorded on the job, filterable in GET /api/jobs).
+CHANNELS: tuple[str, ...] = ("ui", "api", "scan", "watcher", "webhook", "asr", "openai")

@@ -158,8 +158,9 @@ class ScannerService:
         return result
 
     async def _enqueue(
-        self, requests: Iterable[JobRequest], history: History, mtimes: dict[str, int]
-    ) -> tuple[int, Counter[str]]:
+        self, requests: Iterable[JobRequest], history: History, mtimes: dict[str, int],
+        *, channel: str = "scan",
+    ) -> tuple[int, Counter[str]]:  # fmt: skip
         """(jobs created, requests needing none by reason). A live duplicate is not an error."""
         held = Counter[str]()
         rows = []
@@ -168,7 +169,7 @@ class ScannerService:
             if why is not None:
                 held[why] += 1
                 continue
-            rows.append(job_fields(req))
+            rows.append(job_fields(req, channel=channel))
             history.active.add(req.dedup_key)
         created, duplicates = await self._queue.enqueue_many(rows)
         held["queued"] += duplicates
@@ -187,7 +188,9 @@ class ScannerService:
         history = await self.library.history(paths=[path])
         policy = UnknownLanguagePolicy.from_settings(self._settings)
         requests, _, _ = plan(rules, [info], history.produced, policy)
-        created, _ = await self._enqueue(requests, history, {path: info.mtime_ns})
+        created, _ = await self._enqueue(
+            requests, history, {path: info.mtime_ns}, channel="watcher"
+        )
         if created:
             logger.info("watcher queued %d job(s) for %s", created, path)
         return created
