@@ -60,6 +60,7 @@ class SettingOut(BaseModel):
     value_type: str
     created_at: datetime
     updated_at: datetime | None
+    secret: bool = False  # write-only: `value` is a mask
 
     @field_serializer("created_at", "updated_at")
     def _utc(self, value: datetime | None) -> str | None:

@@ -7,7 +7,7 @@ naming the field. Comma-separated fields are stored normalised: `audio_language_
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -194,6 +194,12 @@ class RuleOut(BaseModel):
     action: RuleAction
     created_at: datetime
     updated_at: datetime | None = None
+
+    @field_validator("created_at", "updated_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        """Stored timestamps are naive UTC: say so (ISO 8601 with +00:00)."""
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def rule_from_row(row: ScanRule) -> RuleOut:
