@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, status
 
 from subtitler.api.deps import get_daemon
-from subtitler.api.secret_settings import is_mask, public, without_masks
 from subtitler.api.schemas import BulkUpdate, Message, SettingCreate, SettingOut, SettingValue
+from subtitler.api.secret_settings import is_mask, public, without_masks
 from subtitler.daemon import Daemon
 
 router = APIRouter(prefix="/api/settings", tags=["settings"])
