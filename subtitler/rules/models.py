@@ -10,7 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from subtitler.db.models import ScanRule
 from subtitler.errors import Unprocessable
@@ -195,11 +202,12 @@ class RuleOut(BaseModel):
     created_at: datetime
     updated_at: datetime | None = None
 
-    @field_validator("created_at", "updated_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        """Stored timestamps are naive UTC: say so (ISO 8601 with +00:00)."""
-        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+    @field_serializer("created_at", "updated_at")
+    def _aware(self, value: datetime | None) -> str | None:
+        """Stored timestamps are naive UTC: say so (ISO 8601 with +00:00, like jobs)."""
+        if value is None:
+            return None
+        return (value.replace(tzinfo=UTC) if value.tzinfo is None else value).isoformat()
 
 
 def rule_from_row(row: ScanRule) -> RuleOut:

@@ -24,6 +24,7 @@ from subtitler.db import Database
 from subtitler.db.models import Job
 from subtitler.errors import Conflict, SubtitlerError
 from subtitler.events import EventBus
+from subtitler.jobs.enqueue_checks import check_rows
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import JobStatus
 from subtitler.media.probe import MediaInfo, probe_file
@@ -137,6 +138,7 @@ class ScannerService:
             already_queued=counts["queued"],
             already_produced=counts["already"],
             previously_ended=counts["ended"],
+            refused={k.split(":", 1)[1]: n for k, n in counts.items() if k.startswith("precheck:")},
             probed_files=inv.probed,
             cached_files=inv.cached,
             duration_seconds=round(time.monotonic() - started, 3),
@@ -171,6 +173,8 @@ class ScannerService:
                 continue
             rows.append(job_fields(req, channel=channel))
             history.active.add(req.dedup_key)
+        rows, refused = await check_rows(rows, db=self._db, setting=self._settings.get)
+        held.update({f"precheck:{code}": n for code, n in refused.items()})
         created, duplicates = await self._queue.enqueue_many(rows)
         held["queued"] += duplicates
         return len(created), held

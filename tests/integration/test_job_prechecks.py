@@ -217,3 +217,16 @@ def test_no_orphan_subtitle_when_the_video_is_gone(tmp_path: Path) -> None:
             tmp_path / "gone" / "Episode.eng.srt", "x", media=tmp_path / "gone" / "E.mkv"
         )
     assert err.value.code == "media_unavailable"  # the whole folder: an unmounted share
+
+
+async def test_scan_does_not_queue_what_a_pre_check_refuses(
+    client: httpx.AsyncClient, daemon: Daemon, library: Path
+) -> None:
+    await daemon.settings.bulk_update({"library_paths": [str(library)]})
+    (library / "Movie.eng.srt").write_text("1\n00:00:00,100 --> 00:00:00,900\nMine\n")
+    rule = {"name": "English", "conditions": {"audio_language_is": "eng"},
+            "action": {"target_language": "eng"}}  # fmt: skip
+    assert (await client.post("/api/scan-rules", json=rule)).status_code == 201
+    scan = (await client.post("/api/scanner/scan", json={})).json()
+    assert (scan["jobs_created"], scan["refused"]) == (0, {"output_exists": 1})
+    assert (await client.get("/api/jobs")).json()["total"] == 0

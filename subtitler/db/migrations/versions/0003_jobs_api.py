@@ -114,6 +114,14 @@ def downgrade() -> None:
     op.drop_table("job_cues")
     op.drop_index("ix_jobs_channel", table_name="jobs")
     op.drop_index("uq_jobs_live_output", table_name="jobs")
+    with op.batch_alter_table("jobs", schema=None) as batch:
+        for column in (
+            "auto_retry_count", "not_before", "variant", "callback_url", "rule_name", "rule_id",
+            "channel",
+        ):  # fmt: skip
+            batch.drop_column(column)
+    # After the table copy (SQLite's batch mode does not carry expression indexes over). Fails if
+    # a completed job and a live one share an output (a redo): finish or cancel it first.
     op.create_index(
         "uq_jobs_active_target",
         "jobs",
@@ -122,9 +130,3 @@ def downgrade() -> None:
         sqlite_where=sa.text(OLD_ACTIVE),
         postgresql_where=sa.text(OLD_ACTIVE),
     )
-    with op.batch_alter_table("jobs", schema=None) as batch:
-        for column in (
-            "auto_retry_count", "not_before", "variant", "callback_url", "rule_name", "rule_id",
-            "channel",
-        ):  # fmt: skip
-            batch.drop_column(column)
