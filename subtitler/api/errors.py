@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -37,7 +38,9 @@ def install_error_handlers(app: FastAPI) -> None:
         for err, original in zip(errors, exc.errors(), strict=False):
             if "ctx" in original:
                 err["ctx"] = {k: str(v) for k, v in original["ctx"].items()}
-        return JSONResponse({"detail": errors}, status_code=422)
+        # The input may be raw bytes (a body that is not JSON): never a 500 for a bad request.
+        return JSONResponse({"detail": jsonable_encoder(errors, custom_encoder=_BYTES)},
+                            status_code=422)  # fmt: skip
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -46,6 +49,9 @@ def install_error_handlers(app: FastAPI) -> None:
             {"detail": f"Internal server error: {type(exc).__name__}", "code": "internal_error"},
             status_code=500,
         )
+
+
+_BYTES = {bytes: lambda b: b.decode("utf-8", "replace")}
 
 
 def _code_for(status: int) -> str:

@@ -61,7 +61,41 @@ def install_openapi(app: FastAPI) -> None:
                     "required": True,
                     "content": {"multipart/form-data": {"schema": {"type": "object", **form}}},
                 }
+        _html_root(schema)
+        for create, param in LINKS.items():
+            _link(schema, create=create, param=param)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+# Creating operations whose answer's `id` feeds the operations under them (OpenAPI links, so
+# stateful tests and generators can follow them).
+LINKS = {"/api/jobs": "job_id", "/api/scan-rules": "rule_id", "/api/tokens": "token_id"}
+
+
+def _link(schema: dict[str, Any], *, create: str, param: str) -> None:
+    paths = schema.get("paths", {})
+    post = paths.get(create, {}).get("post")
+    if post is None:
+        return
+    links: dict[str, Any] = {}
+    for path, operations in paths.items():
+        if not path.startswith(create + "/{" + param + "}"):
+            continue
+        for operation in operations.values():
+            op_id = operation.get("operationId")
+            if op_id:
+                links[op_id] = {"operationId": op_id, "parameters": {param: "$response.body#/id"}}
+    created = next((r for code, r in post["responses"].items() if code.startswith("2")), None)
+    if created is not None and links:
+        created["links"] = links
+
+
+def _html_root(schema: dict[str, Any]) -> None:
+    """`GET /` is the web UI's page when it is built, the JSON greeting otherwise."""
+    root = schema.get("paths", {}).get("/", {}).get("get")
+    if root is not None:
+        content = root["responses"]["200"].setdefault("content", {})
+        content["text/html"] = {"schema": {"type": "string"}}

@@ -6,15 +6,17 @@ Bodies are taken as JSON objects and validated by RulesService, so an invalid ru
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, status
+from fastapi import APIRouter, Body, Depends, Path, Query, status
 
 from subtitler.api.deps import get_daemon
 from subtitler.api.schemas import Message
 from subtitler.daemon import Daemon
 from subtitler.rules.models import RuleOut
 from subtitler.rules.service import RulePreview
+
+RuleId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # an SQLite INTEGER: larger is a 422, not a 500
 
 router = APIRouter(prefix="/api/scan-rules", tags=["scan-rules"])
 
@@ -66,13 +68,13 @@ async def preview_unsaved(
 
 
 @router.get("/{rule_id}", response_model=RuleOut)
-async def get_rule(rule_id: int, daemon: Daemon = Depends(get_daemon)) -> RuleOut:
+async def get_rule(rule_id: RuleId, daemon: Daemon = Depends(get_daemon)) -> RuleOut:
     return await daemon.rules.get(rule_id)
 
 
 @router.get("/{rule_id}/preview", response_model=RulePreview)
 async def preview_saved(
-    rule_id: int,
+    rule_id: RuleId,
     page: int = Query(default=1, ge=1),
     page_size: int = Query(default=50, ge=1, le=500),
     daemon: Daemon = Depends(get_daemon),
@@ -82,17 +84,17 @@ async def preview_saved(
 
 @router.put("/{rule_id}", response_model=RuleOut)
 async def update_rule(
-    rule_id: int, body: dict[str, Any] = Body(...), daemon: Daemon = Depends(get_daemon)
+    rule_id: RuleId, body: dict[str, Any] = Body(...), daemon: Daemon = Depends(get_daemon)
 ) -> RuleOut:
     return await daemon.rules.update(rule_id, body)
 
 
 @router.delete("/{rule_id}", response_model=Message)
-async def delete_rule(rule_id: int, daemon: Daemon = Depends(get_daemon)) -> Message:
+async def delete_rule(rule_id: RuleId, daemon: Daemon = Depends(get_daemon)) -> Message:
     await daemon.rules.delete(rule_id)
     return Message(message=f"Scan rule {rule_id} deleted successfully")
 
 
 @router.post("/{rule_id}/toggle", response_model=RuleOut)
-async def toggle_rule(rule_id: int, daemon: Daemon = Depends(get_daemon)) -> RuleOut:
+async def toggle_rule(rule_id: RuleId, daemon: Daemon = Depends(get_daemon)) -> RuleOut:
     return await daemon.rules.toggle(rule_id)

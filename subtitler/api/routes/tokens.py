@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Path, status
 
 from subtitler.api.deps import get_daemon
 from subtitler.api.schemas_jobs import TokenCreate, TokenCreated, TokenOut
@@ -33,5 +33,7 @@ async def create_token(body: TokenCreate, daemon: Daemon = Depends(get_daemon)) 
 
 
 @router.delete("/{token_id}", response_model=TokenOut)
-async def revoke_token(token_id: int, daemon: Daemon = Depends(get_daemon)) -> TokenOut:
+async def revoke_token(
+    token_id: int = Path(ge=1, le=2**31 - 1), daemon: Daemon = Depends(get_daemon)
+) -> TokenOut:
     return _out(await daemon.tokens.revoke(token_id))
