@@ -24,6 +24,7 @@ from subtitler.db.models import Job, utcnow
 from subtitler.errors import BadRequest
 from subtitler.events import EventBus
 from subtitler.jobs.claim import DuplicateJob
+from subtitler.jobs.metrics import count_asr_request
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import TERMINAL, JobStatus, JobType
 from subtitler.media.languages import parse_language
@@ -115,6 +116,7 @@ class AsrService:
         self, request: AsrRequest, *, audio_path: Path, audio_sha256: str, channel: str = "asr"
     ) -> Job:
         """The job answering `request`: an identical one in flight or finished, else a new one."""
+        count_asr_request(kind=request.kind, channel=channel)  # /metrics
         if request.output not in OUTPUTS:
             raise BadRequest(
                 f"output must be one of {', '.join(OUTPUTS[:5])}; got {request.output!r}",

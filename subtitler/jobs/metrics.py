@@ -30,8 +30,9 @@ SCAN_SECONDS = Histogram(
     buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600), registry=None,
 )  # fmt: skip
 ASR_REQUESTS = Counter(
-    "subtitler_asr_requests", "Jobs created by the Bazarr and OpenAI-style ASR routes",
-    ["kind"], registry=None,
+    "subtitler_asr_requests", "Requests to the Bazarr (/asr, /detect-language) and OpenAI-style "
+    "(/v1/audio) routes, answered from a new job, a running one or the result cache",
+    ["kind", "channel"], registry=None,
 )  # fmt: skip
 
 
@@ -43,17 +44,16 @@ def observe_job(*, processing_seconds: float | None, audio_seconds: float | None
         REALTIME_FACTOR.observe(processing_seconds / audio_seconds)
 
 
+def count_asr_request(*, kind: str, channel: str) -> None:
+    ASR_REQUESTS.labels(kind=kind, channel=channel).inc()
+
+
 def on_event(event: Event) -> None:
-    """Bus hook: scan durations and ASR requests."""
+    """Bus hook: scan durations."""
     if event.type == "scan_finished":
         seconds = event.data.get("duration_seconds")
         if isinstance(seconds, int | float):
             SCAN_SECONDS.observe(seconds)
-    elif event.type == "job_created" and event.data.get("job_type") in (
-        "asr",
-        "language_detection",
-    ):
-        ASR_REQUESTS.labels(kind=str(event.data["job_type"])).inc()
 
 
 class StateCollector(Collector):

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -59,6 +60,9 @@ class TokenService:
         self._db = db
         self._valid: dict[str, tuple[int, str]] = {}  # sha256 -> (token id, scope)
         self._default_id: int | None = None
+        # Last use per token, in memory (a write per request would cost more than it tells);
+        # shown by the list, lost at a restart.
+        self._last_used: dict[int, datetime] = {}
         self._pending: set[asyncio.Task[None]] = set()
 
     async def load(self, *, api_key: str | None) -> None:
@@ -113,7 +117,12 @@ class TokenService:
         if not include_revoked:
             stmt = stmt.where(ApiToken.revoked_at.is_(None))
         async with self._db.read() as session:
-            return list((await session.scalars(stmt)).all())
+            rows = list((await session.scalars(stmt)).all())
+        for row in rows:
+            seen = self._last_used.get(row.id)
+            if seen is not None and (row.last_used_at is None or seen > row.last_used_at):
+                row.last_used_at = seen
+        return rows
 
     async def revoke(self, token_id: int) -> ApiToken:
         async with self._db.write() as session:
@@ -135,6 +144,7 @@ class TokenService:
             if hit is None:
                 continue
             if scope_allows(hit[1], path):
+                self._last_used[hit[0]] = utcnow()
                 return KeyVerdict(allowed=True, token_id=hit[0])
             forbidden = True
         return KeyVerdict(allowed=False, forbidden=forbidden)

@@ -36,6 +36,7 @@ async def test_tokens_create_list_scope_and_revoke(
     assert asr["secret"].startswith("stk_") and asr["prefix"] == asr["secret"][:8]
     listed = (await remote.get("/api/tokens", headers=admin)).json()
     assert "secret" not in listed[-1] and listed[-1]["name"] == "bazarr"
+    assert listed[0]["last_used_at"] and listed[-1]["last_used_at"] is None
 
     # asr scope: the Bazarr/OpenAI routes only
     refused = await remote.get("/api/jobs", headers=_key(asr["secret"]))
