@@ -7,7 +7,7 @@ from subtitler.settings.registry import SettingSpec
 SPECS: list[SettingSpec] = [
     SettingSpec(
         key="job_auto_retry_max",
-        category="api",
+        category="general",
         value_type="integer",
         default=3,
         minimum=0,
@@ -19,7 +19,7 @@ SPECS: list[SettingSpec] = [
     ),
     SettingSpec(
         key="job_auto_retry_backoff_seconds",
-        category="api",
+        category="general",
         value_type="integer",
         default=60,
         minimum=0,
@@ -31,7 +31,7 @@ SPECS: list[SettingSpec] = [
     ),
     SettingSpec(
         key="min_free_disk_mb",
-        category="api",
+        category="general",
         value_type="integer",
         default=50,
         minimum=0,
