@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import UTC
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response
@@ -14,7 +14,6 @@ from subtitler.api.deps import get_daemon
 from subtitler.daemon import Daemon
 from subtitler.db.models import Job
 from subtitler.jobs import metrics
-from subtitler.jobs.schemas import as_utc_iso
 
 router = APIRouter(tags=["system"])
 
@@ -33,8 +32,7 @@ async def _snapshot(daemon: Daemon) -> dict[str, Any]:
         )
     jobs = {(str(s), str(c)): int(n) for s, c, n in rows}
     workers = Counter((w["worker_type"], w["status"]) for w in daemon.pool.list())
-    oldest_iso = as_utc_iso(oldest)
-    epoch = datetime.fromisoformat(oldest_iso).timestamp() if oldest_iso else None
+    epoch = oldest.replace(tzinfo=UTC).timestamp() if oldest is not None else None
     return {
         "jobs": jobs,
         "queued": sum(n for (s, _), n in jobs.items() if s == "queued"),
