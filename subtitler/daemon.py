@@ -22,7 +22,12 @@ from subtitler.db import Database
 from subtitler.db.migrate import migrate
 from subtitler.events import EventBus
 from subtitler.jobs import JobQueue, JobService
+from subtitler.jobs import metrics as job_metrics
+from subtitler.jobs.control import JobControl
+from subtitler.jobs.idempotency import IdempotencyStore
 from subtitler.jobs.listing import JobListing
+from subtitler.jobs.results import JobResults
+from subtitler.jobs.retries import RetryPolicy
 from subtitler.rules.service import RulesService
 from subtitler.scanner.library import MediaLibrary
 from subtitler.scanner.service import ScannerService
@@ -33,6 +38,7 @@ from subtitler.settings import SettingsService
 from subtitler.setup import SetupService
 from subtitler.subtitles.registry import WrittenSubtitles
 from subtitler.system.resources import CpuSampler, Nvml
+from subtitler.tokens import TokenService
 from subtitler.workers.pool import WorkerPool
 
 logger = logging.getLogger(__name__)
@@ -45,11 +51,17 @@ class Daemon:
         self.config = config
         self.version = __version__
         self.bus = EventBus()
+        self.bus.add_hook(job_metrics.on_event)  # scan durations, ASR requests (/metrics)
         self.db = Database(config.effective_database_url)
         self.settings = SettingsService(self.db, self.bus)
         self.queue = JobQueue(self.db, self.bus, node_id=config.node_id)
-        self.jobs = JobService(self.queue, self.settings)
+        self.queue.retry_policy = RetryPolicy(self.settings.get)
+        self.jobs = JobService(self.queue, self.settings, WrittenSubtitles(self.db))
+        self.results = JobResults(self.db)
+        self.tokens = TokenService(self.db)
+        self.idempotency = IdempotencyStore(self.db)
         self.listing = JobListing(self.queue, self.bus)
+        self.control = JobControl(self.queue)
         self.library = MediaLibrary(self.db, self.settings)
         self.rules = RulesService(self.db, self.settings, self.library)
         self.scanner = ScannerService(
@@ -73,6 +85,7 @@ class Daemon:
             models_dir=str(config.models_dir.resolve()),
             log_level=config.log_level,
             written=WrittenSubtitles(self.db),
+            results=self.results,
         )
         self.asr = AsrService(
             db=self.db,
@@ -115,6 +128,8 @@ class Daemon:
         if created:
             logger.info("initialised %d default settings", created)
         await self.settings.ensure_api_key()
+        await self.tokens.load(api_key=self.settings.get("api_key"))  # the key: first admin token
+        self.settings.on_change(["api_key"], self.tokens.on_api_key_changed)
         requeued, failed = await self.queue.recover_orphans()
         if requeued or failed:
             logger.warning(

@@ -15,6 +15,7 @@ const setting = {
   value_type: 'integer',
   created_at: null,
   updated_at: null,
+  secret: false,
 }
 
 beforeEach(() => {

@@ -8,14 +8,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from subtitler import __version__
-from subtitler.api.auth import ApiKeyMiddleware, settings_key_verifier
+from subtitler.api.auth import ApiKeyMiddleware
 from subtitler.api.errors import install_error_handlers
 from subtitler.api.guard import GuardMiddleware
+from subtitler.api.openapi import ERROR_RESPONSES, install_openapi
 from subtitler.api.routes import (
     bazarr,
+    capabilities,
     events,
     filesystem,
+    job_actions,
     jobs,
+    metrics,
     openai,
     resources,
     rules,
@@ -23,6 +27,7 @@ from subtitler.api.routes import (
     settings,
     setup,
     system,
+    tokens,
     workers,
 )
 from subtitler.api.static import mount_frontend
@@ -53,6 +58,10 @@ def create_app(daemon: Daemon) -> FastAPI:
         system,
         workers,
         jobs,
+        job_actions,
+        tokens,
+        capabilities,
+        metrics,
         rules,
         scanner,
         settings,
@@ -63,9 +72,18 @@ def create_app(daemon: Daemon) -> FastAPI:
         bazarr,
         openai,
     ):
-        app.include_router(module.router)
-    verify_key = settings_key_verifier(daemon.settings.get)  # the one key check (tokens: wrap it)
-    app.add_middleware(ApiKeyMiddleware, settings_reader=daemon.settings.get, verify_key=verify_key)
+        app.include_router(module.router, responses=ERROR_RESPONSES)  # errors in the OpenAPI
+    install_openapi(app)
+
+    def verify_key(candidate: str) -> bool:  # any valid token (its scope is checked by auth)
+        return bool(daemon.tokens.check([candidate], "/asr").allowed)
+
+    app.add_middleware(
+        ApiKeyMiddleware,
+        settings_reader=daemon.settings.get,
+        verify_key=verify_key,
+        key_check=daemon.tokens.check,
+    )
     app.add_middleware(  # outermost: Host/Origin, body limits, no 500 that drops the connection
         GuardMiddleware,
         settings_reader=daemon.settings.get,

@@ -215,16 +215,29 @@ class ApiKeyMiddleware:
         *,
         settings_reader: Callable[[str], Any],
         verify_key: KeyVerifier | None = None,
+        key_check: Callable[[list[str], str], Any] | None = None,
     ) -> None:
         self.app = app
         self._setting = settings_reader
         self._verify = verify_key or settings_key_verifier(settings_reader)
+        # (keys, path) -> a verdict with `allowed` and `forbidden` (named API tokens with scopes,
+        # subtitler.tokens); without one, `verify_key` alone decides.
+        self._key_check = key_check
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not needs_auth(scope["path"]):
             await self.app(scope, receive, send)
             return
-        if has_valid_key(scope, self._verify):
+        forbidden = False
+        if self._key_check is not None:
+            headers = dict(scope.get("headers") or [])
+            keys = presented_keys(headers, scope.get("query_string", b""))
+            scope.setdefault("state", {})["subtitler_key_presented"] = bool(keys)
+            verdict = self._key_check(keys, scope["path"])
+            allowed, forbidden = bool(verdict.allowed), bool(verdict.forbidden)
+        else:
+            allowed = has_valid_key(scope, self._verify)
+        if allowed:
             await self.app(scope, receive, send)
             return
         cross_origin = bool(scope.get("state", {}).get("subtitler_cross_origin"))
@@ -238,11 +251,14 @@ class ApiKeyMiddleware:
                 return
         presented = scope.get("state", {}).get("subtitler_key_presented")
         detail = "Invalid API key" if presented else MISSING_KEY_DETAIL
-        body = json.dumps({"detail": detail, "code": "unauthorized"}).encode()
+        status, code = (403, "forbidden") if forbidden else (401, "unauthorized")
+        if forbidden:
+            detail = "This token's scope does not allow this route"
+        body = json.dumps({"detail": detail, "code": code}).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 401,
+                "status": status,
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
+from subtitler.api.schemas_jobs import JobOptionsIn
 from subtitler.jobs.schemas import as_utc_iso
 
 
@@ -14,7 +15,7 @@ class Message(BaseModel):
     message: str
 
 
-class JobCreate(BaseModel):
+class JobCreate(JobOptionsIn):
     file_path: str = Field(min_length=1)
     file_name: str | None = None
     source_lang: str | None = None
@@ -23,6 +24,14 @@ class JobCreate(BaseModel):
     transcribe_or_translate: str = "transcribe"
     priority: int = Field(default=0, ge=-1000, le=1000)
     is_manual_request: bool = True
+    variant: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,32}$",
+        description="A tag in the file name (Movie.eng.<variant>.srt): another output file.",
+    )
+    channel: Literal["api", "ui", "webhook"] = Field(
+        default="api", description="Where the request comes from (recorded, filterable)."
+    )
 
 
 class JobStats(BaseModel):
@@ -51,6 +60,7 @@ class SettingOut(BaseModel):
     value_type: str
     created_at: datetime
     updated_at: datetime | None
+    secret: bool = False  # write-only: `value` is a mask
 
     @field_serializer("created_at", "updated_at")
     def _utc(self, value: datetime | None) -> str | None:

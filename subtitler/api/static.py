@@ -26,7 +26,13 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 # Paths that belong to the daemon, never to the UI: unknown ones stay JSON 404s.
 BACKEND_PREFIXES = ("/api", "/asr", "/detect-language", "/v1", "/docs", "/redoc")
-BACKEND_PATHS = frozenset({"/status", "/health", "/openapi.json"})
+BACKEND_PATHS = frozenset({"/status", "/health", "/openapi.json", "/metrics"})
+# The web UI's routes (frontend/src/router.ts; add a view's path here when adding the view):
+# they and their sub-paths get index.html; any other path that is not a built file is a JSON 404.
+UI_ROUTES = frozenset(
+    {"queue", "rules", "scanner", "workers", "settings", "setup", "subtitles", "history", "logs",
+     "library", "tokens"}
+)  # fmt: skip
 
 NO_CACHE = {"Cache-Control": "no-cache"}
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
@@ -63,6 +69,8 @@ def mount_frontend(app: FastAPI, static_dir: Path = STATIC_DIR) -> bool:
                 return FileResponse(candidate, headers=NO_CACHE)
             if Path(rel).suffix and not rel.endswith(".html"):
                 # A missing asset (old hashed file name): a 404, not the page.
+                raise HTTPException(status_code=404, detail="Not found")
+            if rel.split("/", 1)[0] not in UI_ROUTES:  # neither API nor UI: JSON 404
                 raise HTTPException(status_code=404, detail="Not found")
         return FileResponse(index, headers=NO_CACHE)
 

@@ -24,6 +24,7 @@ from subtitler.db.models import Job, utcnow
 from subtitler.errors import BadRequest
 from subtitler.events import EventBus
 from subtitler.jobs.claim import DuplicateJob
+from subtitler.jobs.metrics import count_asr_request
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import TERMINAL, JobStatus, JobType
 from subtitler.media.languages import parse_language
@@ -112,8 +113,11 @@ class AsrService:
         self._tasks = []
 
     # --- requests ---------------------------------------------------------------------------
-    async def submit(self, request: AsrRequest, *, audio_path: Path, audio_sha256: str) -> Job:
+    async def submit(
+        self, request: AsrRequest, *, audio_path: Path, audio_sha256: str, channel: str = "asr"
+    ) -> Job:
         """The job answering `request`: an identical one in flight or finished, else a new one."""
+        count_asr_request(kind=request.kind, channel=channel)  # /metrics
         if request.output not in OUTPUTS:
             raise BadRequest(
                 f"output must be one of {', '.join(OUTPUTS[:5])}; got {request.output!r}",
@@ -121,9 +125,7 @@ class AsrService:
             )
         key = request.key(audio_sha256)
         file_path = ASR_PREFIX + key
-        existing = await self._queue.find_active(
-            file_path=file_path, target_lang=None, task=request.task
-        )
+        existing = await self._queue.find_active(file_path=file_path, target_lang=None)
         if existing is not None and self._usable(existing):
             await asyncio.to_thread(_remove, audio_path)
             await self._queue.log(existing.id, "an identical request attached to this job")
@@ -144,6 +146,7 @@ class AsrService:
                 quality_preset=request.preset or str(self._settings.get("asr_quality_preset")),
                 transcribe_or_translate=request.task,
                 is_manual_request=False,
+                channel=channel,
                 output_format=request.output,
                 options={
                     **asdict(request),

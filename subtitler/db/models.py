@@ -37,6 +37,10 @@ class Base(DeclarativeBase):
 
 
 ACTIVE_STATUSES_SQL = "status IN ('queued', 'processing', 'completed')"
+# The jobs that may still write a file: at most one per output (see uq_jobs_live_output).
+LIVE_STATUSES_SQL = "status IN ('queued', 'processing')"
+# Job options a client sets on POST /api/jobs (the rest of `options` is internal context).
+REQUEST_OPTIONS = ("model", "initial_prompt", "vad_filter", "word_timestamps", "replaces")
 
 
 class Job(Base):
@@ -81,18 +85,33 @@ class Job(Base):
     speech_ratio: Mapped[float | None] = mapped_column(Float)
     output_format: Mapped[str | None] = mapped_column(String(16))
     options: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    # Where the job came from: ui | api | scan | watcher | webhook | asr | openai.
+    channel: Mapped[str] = mapped_column(String(16), nullable=False, default="api", index=True)
+    rule_id: Mapped[int | None] = mapped_column(Integer)
+    rule_name: Mapped[str | None] = mapped_column(Text)
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    # The output's variant tag ('' for the plain subtitle): part of the output's identity.
+    variant: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    not_before: Mapped[datetime | None] = mapped_column(DateTime)  # automatic retry backoff
+    auto_retry_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    @property
+    def request_options(self) -> dict[str, Any]:
+        """The options the job was created with (POST /api/jobs), as the API shows them."""
+        return {k: v for k, v in (self.options or {}).items() if k in REQUEST_OPTIONS}
 
     __table_args__ = (
-        # At most one live (queued/processing/completed) job per (file, target, task): enforced
-        # by the database, not by a Python check. NULL targets collapse to '' so they collide too.
+        # At most one live (queued/processing) job per output file (file, output language,
+        # variant) whatever the task: enforced by the database, not by a Python check. NULL
+        # targets collapse to '' so they collide too.
         Index(
-            "uq_jobs_active_target",
+            "uq_jobs_live_output",
             "file_path",
             func.coalesce(text("target_lang"), ""),
-            "transcribe_or_translate",
+            "variant",
             unique=True,
-            sqlite_where=text(ACTIVE_STATUSES_SQL),
-            postgresql_where=text(ACTIVE_STATUSES_SQL),
+            sqlite_where=text(LIVE_STATUSES_SQL),
+            postgresql_where=text(LIVE_STATUSES_SQL),
         ),
         Index("ix_jobs_claim", "status", "priority", "created_at"),
         Index("ix_jobs_created", "created_at", "id"),
@@ -171,3 +190,6 @@ class WrittenSubtitle(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     sha256: Mapped[str | None] = mapped_column(String(64))
     written_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+import subtitler.db.models_jobs  # noqa: E402, F401  (issue 12's tables join the metadata)

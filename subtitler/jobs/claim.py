@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Update, select, update
+from sqlalchemy import Update, or_, select, update
 
 from subtitler.db.models import Job
 from subtitler.errors import Conflict
@@ -17,9 +17,9 @@ class DuplicateJob(Conflict):
 
     def __init__(self, existing_id: str | None) -> None:
         detail = (
-            f"Job already exists for this file, target language and task: {existing_id}"
+            f"A job already writes this subtitle (file, language, variant): {existing_id}"
             if existing_id
-            else "Job already exists for this file, target language and task"
+            else "A job already writes this subtitle (file, language, variant)"
         )
         super().__init__(detail)
         self.existing_id = existing_id
@@ -30,6 +30,7 @@ def claim_statement(
 ) -> Update:
     """One statement that moves the best queued job to processing and returns it."""
     pick = select(Job.id).where(Job.status == JobStatus.QUEUED)
+    pick = pick.where(or_(Job.not_before.is_(None), Job.not_before <= now))  # retry backoff
     if job_types:
         pick = pick.where(Job.job_type.in_(list(job_types)))
     pick = (

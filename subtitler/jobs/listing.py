@@ -8,14 +8,16 @@ progress) drops the cache, so a busy queue recomputes at most once per event bur
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from subtitler.events import Event, EventBus
+from subtitler.jobs.filters import JobFilter
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.schemas import JobListOut, JobOut
 
 MAX_CACHED_PAGES = 64
 
-PageKey = tuple[str | None, int, int]
+PageKey = tuple[JobFilter, int, int, str, str]
 
 
 class JobListing:
@@ -32,8 +34,18 @@ class JobListing:
             self._building.clear()
             self._generation += 1
 
-    async def page_json(self, *, status: str | None, page: int, page_size: int) -> bytes:
-        key = (status, page, page_size)
+    async def page_json(
+        self,
+        *,
+        status: str | None,
+        page: int,
+        page_size: int,
+        filters: JobFilter | None = None,
+        sort: str = "created_at",
+        order: str = "desc",
+    ) -> bytes:
+        filters = replace(filters or JobFilter(), status=status) if status else filters
+        key = (filters or JobFilter(), page, page_size, sort, order)
         cached = self._pages.get(key)
         if cached is not None:
             return cached
@@ -44,8 +56,10 @@ class JobListing:
         return await asyncio.shield(task)
 
     async def _build(self, key: PageKey, generation: int) -> bytes:
-        status, page, page_size = key
-        jobs, total = await self._queue.page(status=status, page=page, page_size=page_size)
+        filters, page, page_size, sort, order = key
+        jobs, total = await self._queue.page(
+            status=None, page=page, page_size=page_size, filters=filters, sort=sort, order=order
+        )
         body = (
             JobListOut(
                 jobs=[JobOut.model_validate(job) for job in jobs],

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
@@ -23,8 +25,10 @@ from subtitler.errors import BadRequest, NotFound
 from subtitler.events import EventBus
 from subtitler.jobs.claim import DuplicateJob, claim_statement
 from subtitler.jobs.counts import StatusCounts
+from subtitler.jobs.filters import JobFilter, order_by
+from subtitler.jobs.retries import RetryPolicy, retry_message
 from subtitler.jobs.schemas import job_payload
-from subtitler.jobs.states import CANCELLABLE, RETRYABLE, JobStatus
+from subtitler.jobs.states import CANCELLABLE, RETRYABLE, TERMINAL, JobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +41,8 @@ class JobQueue:
         self._bus = bus
         self.node_id = node_id
         self._counts = StatusCounts(db, bus)
+        # Automatic retries of transient failures (the daemon sets it from the settings).
+        self.retry_policy: RetryPolicy | None = None
 
     # --- creation -------------------------------------------------------------------------
     async def enqueue(self, **fields: Any) -> Job:
@@ -49,9 +55,7 @@ class JobQueue:
                 session.add(JobLogLine(job_id=job.id, message=_created_message(job)))
         except IntegrityError:
             existing = await self.find_active(
-                file_path=job.file_path,
-                target_lang=job.target_lang,
-                task=job.transcribe_or_translate,
+                file_path=job.file_path, target_lang=job.target_lang, variant=job.variant or ""
             )
             raise DuplicateJob(existing.id if existing else None) from None
         self._bus.publish("job_created", job_payload(job))
@@ -83,13 +87,31 @@ class JobQueue:
         return created, len(rows) - len(created)
 
     async def find_active(
-        self, *, file_path: str, target_lang: str | None, task: str
+        self,
+        *,
+        file_path: str,
+        target_lang: str | None,
+        variant: str = "",
+        task: str | None = None,
+        include_completed: bool = True,
     ) -> Job | None:
-        stmt = select(Job).where(
-            Job.file_path == file_path,
-            func.coalesce(Job.target_lang, "") == (target_lang or ""),
-            Job.transcribe_or_translate == task,
-            Job.status.in_([JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.COMPLETED]),
+        """The live (or completed) job writing this output: file, output language, variant.
+        The task does not matter (a transcribe and a translate to one language write one file);
+        `task` is accepted for callers that keyed on it."""
+        del task
+        statuses = [JobStatus.QUEUED, JobStatus.PROCESSING]
+        if include_completed:
+            statuses.append(JobStatus.COMPLETED)
+        stmt = (
+            select(Job)
+            .where(
+                Job.file_path == file_path,
+                func.coalesce(Job.target_lang, "") == (target_lang or ""),
+                Job.variant == variant,
+                Job.status.in_(statuses),
+            )
+            .order_by(Job.created_at.desc())
+            .limit(1)
         )
         async with self._db.read() as session:
             return await session.scalar(stmt)
@@ -158,6 +180,12 @@ class JobQueue:
     async def fail(
         self, job_id: str, *, worker_id: str | None, error: str, error_code: str, **result: Any
     ) -> Job | None:
+        delay = await self._auto_retry_delay(job_id, error_code)
+        if delay is not None:
+            return await self._retry_later(
+                job_id, worker_id=worker_id, error=error, error_code=error_code, delay=delay,
+                result=result,
+            )  # fmt: skip
         values = {
             "status": JobStatus.FAILED,
             "completed_at": utcnow(),
@@ -234,6 +262,7 @@ class JobQueue:
             "worker_id": None,
             "started_at": None,
             "completed_at": None,
+            "not_before": None,
         }
         try:
             job = await self._transition(
@@ -242,10 +271,9 @@ class JobQueue:
         except IntegrityError:
             current = await self.get(job_id)
             existing = await self.find_active(
-                file_path=current.file_path,
-                target_lang=current.target_lang,
-                task=current.transcribe_or_translate,
-            )
+                file_path=current.file_path, target_lang=current.target_lang,
+                variant=current.variant or "", include_completed=False,
+            )  # fmt: skip
             raise DuplicateJob(existing.id if existing else None) from None
         if job is None:
             current = await self.get(job_id)
@@ -256,14 +284,23 @@ class JobQueue:
         self._publish_update(job, *values)
         return job
 
-    async def clear(self, *, status: str = JobStatus.COMPLETED) -> int:
+    async def clear(self, *, status: str | Sequence[str] = JobStatus.COMPLETED) -> int:
+        """Delete the jobs in `status` (finished ones only: queued/processing are refused)."""
+        statuses = [status] if isinstance(status, str) else list(status)
+        live = [s for s in statuses if s not in TERMINAL]
+        if live:
+            raise BadRequest(
+                f"only finished jobs can be cleared (not {', '.join(live)}); cancel them first",
+                code="job_not_finished",
+            )
         async with self._db.write() as session:
             result = await session.execute(
-                delete(Job).where(Job.status == status).returning(Job.id)
+                delete(Job).where(Job.status.in_(statuses)).returning(Job.id)
             )
             count = len(result.all())
         if count:
-            self._bus.publish("jobs_cleared", {"status": status, "count": count})
+            self._counts.invalidate()
+            self._bus.publish("jobs_cleared", {"status": ",".join(statuses), "count": count})
         return count
 
     async def log(self, job_id: str, message: str, *, level: str = "info") -> None:
@@ -315,13 +352,27 @@ class JobQueue:
             raise NotFound(f"Job {job_id} not found", code="job_not_found")
         return job
 
-    async def page(self, *, status: str | None, page: int, page_size: int) -> tuple[list[Job], int]:
-        stats = await self.stats()
-        total = stats["total_jobs"] if status is None else stats.get(str(status), 0)
-        stmt = select(Job)
+    async def page(
+        self,
+        *,
+        status: str | None,
+        page: int,
+        page_size: int,
+        filters: JobFilter | None = None,
+        sort: str = "created_at",
+        order: str = "desc",
+    ) -> tuple[list[Job], int]:
+        filters = filters or JobFilter()
         if status is not None:
-            stmt = stmt.where(Job.status == status)
-        stmt = stmt.order_by(Job.created_at.desc(), Job.id.desc()).offset((page - 1) * page_size)
+            filters = replace(filters, status=status)
+        if filters.only_status:
+            stats = await self.stats()
+            total = stats["total_jobs"] if not filters.status else stats.get(filters.status, 0)
+        else:
+            async with self._db.read() as session:
+                total = int(await session.scalar(filters.apply(select(func.count(Job.id)))) or 0)
+        stmt = filters.apply(select(Job)).order_by(*order_by(sort, order))
+        stmt = stmt.offset((page - 1) * page_size)
         async with self._db.read() as session:
             jobs = list((await session.scalars(stmt.limit(page_size))).all())
         return jobs, total
@@ -369,6 +420,40 @@ class JobQueue:
                 session.add(JobLogLine(job_id=job_id, message=log, level=level))
             await session.flush()
             await session.refresh(job)
+        return job
+
+    async def _auto_retry_delay(self, job_id: str, error_code: str) -> float | None:
+        policy = self.retry_policy
+        if policy is None or not policy.is_transient(error_code):
+            return None
+        async with self._db.read() as session:
+            done = await session.scalar(select(Job.auto_retry_count).where(Job.id == job_id))
+        return None if done is None else policy.delay(int(done))
+
+    async def _retry_later(
+        self, job_id: str, *, worker_id: str | None, error: str, error_code: str, delay: float,
+        result: dict[str, Any],
+    ) -> Job | None:  # fmt: skip
+        """A transient failure: back to the queue, claimable again after `delay` seconds."""
+        values = {
+            **result,
+            "status": JobStatus.QUEUED,
+            "not_before": utcnow() + timedelta(seconds=delay),
+            "auto_retry_count": Job.auto_retry_count + 1,
+            "worker_id": None,
+            "started_at": None,
+            "progress": 0.0,
+            "current_stage": None,
+            "eta_seconds": None,
+            "error": error,
+            "error_code": error_code,
+        }
+        job = await self._transition(
+            job_id, allowed=(JobStatus.PROCESSING,), values=values, worker_id=worker_id,
+            log=retry_message(error_code, error, delay), level="warning",
+        )  # fmt: skip
+        if job is not None:
+            self._publish_update(job, *values)
         return job
 
     def _publish_update(self, job: Job, *fields: str) -> None:

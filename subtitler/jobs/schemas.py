@@ -46,8 +46,16 @@ class JobOut(BaseModel):
     device_used: str | None
     speech_detected: bool | None
     speech_ratio: float | None
+    channel: str = "api"
+    rule_id: int | None = None
+    rule_name: str | None = None
+    callback_url: str | None = None
+    variant: str = ""
+    auto_retry_count: int = 0
+    not_before: datetime | None = None
+    request_options: dict[str, Any] = {}
 
-    @field_serializer("created_at", "started_at", "completed_at")
+    @field_serializer("created_at", "started_at", "completed_at", "not_before")
     def _utc(self, value: datetime | None) -> str | None:
         return as_utc_iso(value)
 

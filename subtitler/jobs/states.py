@@ -40,3 +40,6 @@ RETRYABLE = frozenset({JobStatus.FAILED})
 
 # No longer used to fail jobs: daemon restarts never count against a job (issue 14; crash_count).
 MAX_RECOVERIES = 3
+
+# Where a job came from (recorded on the job, filterable in GET /api/jobs).
+CHANNELS: tuple[str, ...] = ("ui", "api", "scan", "watcher", "webhook", "asr", "openai")

@@ -2,8 +2,8 @@
 
 Semantics, in one place:
 - Enabled rules run in priority order (higher first; ties by id, then name). Each matching rule
-  yields at most one job request; requests are deduplicated by (file, target language, task), the
-  queue's dedup key, so the highest-priority rule wins.
+  yields at most one job request; requests are deduplicated by output file (video, target language,
+  variant tag: the queue's dedup key, whatever the task), so the highest-priority rule wins.
 - A (target, task) that subtitler already produced for the file (`produced`) is never requested
   again, whatever the sidecar is named: a "missing spa subtitle" rule cannot re-queue forever.
 - The audio track a rule looks at: commentary and audio-description tracks are ignored (unless
@@ -82,7 +82,9 @@ class JobRequest(BaseModel):
 
     @property
     def dedup_key(self) -> tuple[str, str, str]:
-        return (self.file_path, self.target_lang or "", self.task)
+        """The output file: (video, output language, variant tag); a transcribe and a translate
+        to one language write the same file, so the task is not part of it."""
+        return (self.file_path, self.target_lang or "", "")
 
 
 class RuleEvaluation(BaseModel):
@@ -157,7 +159,7 @@ def _ordered(rules: Iterable[RuleLike]) -> list[RuleLike]:
 def _already_produced(job: JobRequest, done: set[tuple[str | None, str]]) -> bool:
     if job.target_lang is None:  # target follows detection: any subtitle of that task counts
         return any(task == job.task for _, task in done)
-    return (job.target_lang, job.task) in done
+    return any(target == job.target_lang for target, _ in done)  # that file exists, any task
 
 
 def _lang(track: AudioTrack, policy: UnknownLanguagePolicy) -> str | None:

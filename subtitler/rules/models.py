@@ -7,10 +7,17 @@ naming the field. Comma-separated fields are stored normalised: `audio_language_
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from subtitler.db.models import ScanRule
 from subtitler.errors import Unprocessable
@@ -194,6 +201,13 @@ class RuleOut(BaseModel):
     action: RuleAction
     created_at: datetime
     updated_at: datetime | None = None
+
+    @field_serializer("created_at", "updated_at")
+    def _aware(self, value: datetime | None) -> str | None:
+        """Stored timestamps are naive UTC: say so (ISO 8601 with +00:00, like jobs)."""
+        if value is None:
+            return None
+        return (value.replace(tzinfo=UTC) if value.tzinfo is None else value).isoformat()
 
 
 def rule_from_row(row: ScanRule) -> RuleOut:

@@ -38,6 +38,10 @@ class PreviewFile(BaseModel):
     conditions: list[ConditionResult]
     job: JobRequest | None  # what a scan would queue now (None: already produced)
     skipped_reason: str | None = None
+    # Of all enabled rules (and this one), the one whose job a scan queues for this output
+    # (one job per output file: the highest-priority rule wins).
+    winning_rule_id: int | None = None
+    winning_rule_name: str | None = None
 
 
 class RulePreview(BaseModel):
@@ -160,6 +164,9 @@ class RulesService:
         inv = await self._library.collect(roots)
         produced = (await self._library.history(roots=roots)).produced
         policy = UnknownLanguagePolicy.from_settings(self._settings)
+        this_id = getattr(rule, "id", None)
+        competing = [r for r in await self.list_rules(enabled_only=True) if r.id != this_id]
+        everyone = [*competing, rule.model_copy(update={"enabled": True})]
         matches: list[PreviewFile] = []
         for media in sorted(inv.media, key=lambda m: m.path):
             (verdict,) = explain(
@@ -170,15 +177,16 @@ class RulesService:
                 include_disabled=True,
             )
             if verdict.matched:
-                matches.append(
-                    PreviewFile(
-                        file_path=media.path,
-                        file_name=media.file_name,
-                        conditions=verdict.conditions,
-                        job=verdict.job,
-                        skipped_reason=verdict.skipped_reason,
-                    )
+                found = PreviewFile(
+                    file_path=media.path,
+                    file_name=media.file_name,
+                    conditions=verdict.conditions,
+                    job=verdict.job,
+                    skipped_reason=verdict.skipped_reason,
                 )
+                if verdict.job is not None:
+                    _name_winner(found, verdict.job, everyone, media, produced, policy)
+                matches.append(found)
         start = (page - 1) * page_size
         return RulePreview(
             rule=shown,
@@ -201,3 +209,21 @@ class RulesService:
     @staticmethod
     def _name_taken(name: str) -> Conflict:
         return Conflict(f"Scan rule with name '{name}' already exists", code="rule_exists")
+
+
+def _name_winner(
+    found: PreviewFile,
+    job: JobRequest,
+    rules: list[Any],
+    media: Any,
+    produced: Any,
+    policy: UnknownLanguagePolicy,
+) -> None:
+    """Which rule's job a scan queues for `job`'s output file (and the skip reason if not ours)."""
+    for other in explain(rules, media, produced=produced.get(media.path, ()),
+                         unknown_language_policy=policy):  # fmt: skip
+        if other.job is not None and other.job.dedup_key == job.dedup_key:
+            found.winning_rule_id, found.winning_rule_name = other.rule_id, other.rule_name
+            if other.rule_name != job.rule_name:
+                found.skipped_reason = f"duplicate of the job from rule {other.rule_name!r}"
+            return

@@ -230,7 +230,7 @@ class MediaLibrary:
                 await session.execute(written.where(where(WrittenSubtitle.media_path)))
             ).all()
         for path, target, task, status, created, error in job_rows:
-            key = (path, target or "", task)
+            key = (path, target or "", "")  # the output, whatever the task (see dedup_key)
             if status in _LIVE:
                 hist.active.add(key)
                 if status == JobStatus.COMPLETED:

@@ -51,6 +51,9 @@ class ScanResult(BaseModel):
     already_queued: int = 0
     already_produced: int = 0
     previously_ended: int = 0
+    # Matched requests a pre-check refused, by code (output_exists, output_not_writable,
+    # disk_full, media_not_found): queuing them would only fail later.
+    refused: dict[str, int] = Field(default_factory=dict)
     probed_files: int = 0
     cached_files: int = 0
     duration_seconds: float = 0.0

@@ -14,7 +14,7 @@ from subtitler.rules.models import RuleOut
 from subtitler.scanner.library import Produced
 
 
-def job_fields(req: JobRequest) -> dict[str, Any]:
+def job_fields(req: JobRequest, *, channel: str = "scan") -> dict[str, Any]:
     """The queue's columns for a rule's job request (rule context kept in `options`)."""
     translate = req.task == Task.TRANSLATE
     return {
@@ -27,6 +27,9 @@ def job_fields(req: JobRequest) -> dict[str, Any]:
         "transcribe_or_translate": req.task,
         "priority": req.priority,
         "is_manual_request": False,
+        "channel": channel,
+        "rule_id": req.rule_id,
+        "rule_name": req.rule_name,
         "options": {
             "rule_id": req.rule_id,
             "rule_name": req.rule_name,

@@ -24,6 +24,7 @@ from subtitler.db import Database
 from subtitler.db.models import Job
 from subtitler.errors import Conflict, SubtitlerError
 from subtitler.events import EventBus
+from subtitler.jobs.enqueue_checks import check_rows
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import JobStatus
 from subtitler.media.probe import MediaInfo, probe_file
@@ -138,6 +139,7 @@ class ScannerService:
             already_queued=counts["queued"],
             already_produced=counts["already"],
             previously_ended=counts["ended"],
+            refused={k.split(":", 1)[1]: n for k, n in counts.items() if k.startswith("precheck:")},
             probed_files=inv.probed,
             cached_files=inv.cached,
             duration_seconds=round(time.monotonic() - started, 3),
@@ -159,8 +161,9 @@ class ScannerService:
         return result
 
     async def _enqueue(
-        self, requests: Iterable[JobRequest], history: History, mtimes: dict[str, int]
-    ) -> tuple[int, Counter[str]]:
+        self, requests: Iterable[JobRequest], history: History, mtimes: dict[str, int],
+        *, channel: str = "scan",
+    ) -> tuple[int, Counter[str]]:  # fmt: skip
         """(jobs created, requests needing none by reason). A live duplicate is not an error."""
         held = Counter[str]()
         rows = []
@@ -169,8 +172,10 @@ class ScannerService:
             if why is not None:
                 held[why] += 1
                 continue
-            rows.append(job_fields(req))
+            rows.append(job_fields(req, channel=channel))
             history.active.add(req.dedup_key)
+        rows, refused = await check_rows(rows, db=self._db, setting=self._settings.get)
+        held.update({f"precheck:{code}": n for code, n in refused.items()})
         created, duplicates = await self._queue.enqueue_many(rows)
         held["queued"] += duplicates
         return len(created), held
@@ -188,7 +193,9 @@ class ScannerService:
         history = await self.library.history(paths=[path])
         policy = UnknownLanguagePolicy.from_settings(self._settings)
         requests, _, _ = plan(rules, [info], history.produced, policy)
-        created, _ = await self._enqueue(requests, history, {path: info.mtime_ns})
+        created, _ = await self._enqueue(
+            requests, history, {path: info.mtime_ns}, channel="watcher"
+        )
         if created:
             logger.info("watcher queued %d job(s) for %s", created, path)
         return created

@@ -244,7 +244,8 @@ class SettingsService:
         for key in keys:
             value = self._values.get(key)
             if self._bus is not None:
-                shown = "***" if key == "api_key" else value
+                spec = REGISTRY.get(key)
+                shown = "***" if key == "api_key" or (spec is not None and spec.secret) else value
                 self._bus.publish("setting_updated", {"key": key, "value": shown})
             for watched, listener in self._listeners:
                 if key in watched:

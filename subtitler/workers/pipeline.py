@@ -13,16 +13,24 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from subtitler.errors import SubtitlerError
+from subtitler.jobs.prechecks import output_options, write_subtitle
+from subtitler.jobs.results import cues_document
 from subtitler.jobs.states import JobType, Stage
 from subtitler.media.audio import AudioTrack, choose_audio_track, extract_audio, probe_audio
 from subtitler.media.languages import same_language, to_alpha2
 from subtitler.subtitles.cleanup import clean_segments
 from subtitler.subtitles.cues import CueStyle, build_cues
 from subtitler.subtitles.formats import render
-from subtitler.subtitles.naming import OutputOptions, subtitle_path
-from subtitler.subtitles.writer import ensure_writable, write_atomic
+from subtitler.subtitles.naming import subtitle_path
+from subtitler.subtitles.writer import ensure_writable
 from subtitler.workers.asr_jobs import run_asr, run_detect
 from subtitler.workers.engine import Cancelled, TranscriptionEngine
+from subtitler.workers.job_options import (
+    job_initial_prompt,
+    job_model,
+    job_transcribe_options,
+    no_speech_result,
+)
 from subtitler.workers.models import ResolvedModel, TranscribeOptions, choose_model_from_settings
 
 logger = logging.getLogger(__name__)
@@ -102,7 +110,7 @@ class JobRunner:
         models_dir: str,
         reporter: Reporter,
     ) -> dict[str, Any]:
-        options = TranscribeOptions.from_settings(settings, preset=job["quality_preset"])
+        options = job_transcribe_options(settings, job)
         self._idle_unload_seconds = options.idle_unload_seconds
         if job.get("job_type") in (JobType.ASR, JobType.LANGUAGE_DETECTION):
             return self._run_asr(job=job, settings=settings, models_dir=models_dir,
@@ -129,13 +137,17 @@ class JobRunner:
         duration = audio.duration
         if check_cancel():
             raise Cancelled("cancelled")
+        if source is None:  # voice activity before language: silence has no language
+            silent = no_speech_result(audio.samples, duration, options, reporter, started)
+            if silent is not None:
+                return silent
 
         reporter.progress(_STAGE_END[Stage.EXTRACTING_AUDIO], stage=Stage.LOADING_MODEL)
         engine, loaded = self._load(
             settings=settings, preset=job["quality_preset"], models_dir=models_dir,
             language=to_alpha2(source) if source else None,
             task="translate" if target and same_language(target, ENGLISH) else "transcribe",
-            options=options, reporter=reporter,
+            options=options, reporter=reporter, override=job_model(job),
         )  # fmt: skip
         fields.update(loaded)
         reporter.progress(_STAGE_END[Stage.LOADING_MODEL], stage=Stage.LOADING_MODEL, **fields)
@@ -156,6 +168,7 @@ class JobRunner:
         result = engine.transcribe(
             audio.samples, language=to_alpha2(source) if source else None, task=task,
             progress=on_progress, cancel=check_cancel, **options.engine_kwargs(),
+            initial_prompt=job_initial_prompt(job),
         )  # fmt: skip
         fields["speech_ratio"] = round(result.speech_ratio, 4)
         speed = duration / result.elapsed if result.elapsed else None
@@ -178,18 +191,20 @@ class JobRunner:
             strip_annotations=style.strip_annotations,
         )  # fmt: skip
         cues = build_cues(segments, style)
-        output = OutputOptions.from_settings(settings, fmt=job.get("output_format"))
+        output = output_options(settings, fmt=job.get("output_format"),
+                                variant=job.get("variant") or None)  # fmt: skip
         path = subtitle_path(media, language=out_language, options=output)
         written: Mapping[str, str] = job.get("written_subtitles") or {}
+        replaces = (job.get("options") or {}).get("replaces")
         ensure_writable(
             path, overwrite=output.overwrite,
-            written_by_us=lambda p, sha: written.get(str(p)) == sha,
+            written_by_us=lambda p, sha: str(p) == replaces or written.get(str(p)) == sha,
         )  # fmt: skip
         text = render(cues, fmt=output.fmt, segments=segments, language=out_language,
                       duration=duration)  # fmt: skip
         if check_cancel():
             raise Cancelled("cancelled before writing")
-        sha = write_atomic(path, text)
+        sha = write_subtitle(path, text, media=media)
         reporter.log(f"wrote {len(cues)} cues to {path}")
         reporter.progress(_STAGE_END[Stage.WRITING], stage=Stage.FINALIZING)
         return {
@@ -200,6 +215,8 @@ class JobRunner:
             "output_language": out_language,
             "segments_count": len(cues),
             "processing_time_seconds": round(time.monotonic() - started, 2),
+            "audio_duration": duration,
+            "stored_cues": cues_document(cues, segments, language=out_language, duration=duration),
         }
 
     def _load(
@@ -212,11 +229,13 @@ class JobRunner:
         task: str,
         options: TranscribeOptions,
         reporter: Reporter,
+        override: str | None = None,
     ) -> tuple[TranscriptionEngine, dict[str, Any]]:
         """Choose the model (falling back when allowed), load it warm, log what was used."""
         choice = choose_model_from_settings(
-            settings, preset=preset, models_dir=Path(models_dir), language=language, task=task
-        )
+            settings, preset=preset, models_dir=Path(models_dir), language=language, task=task,
+            override=override,
+        )  # fmt: skip
         if choice.fallback_reason:
             reporter.log(choice.fallback_reason, level="warning")
         threads = int(settings.get("__cpu_threads__") or 0)  # 0: CTranslate2's default

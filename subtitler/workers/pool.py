@@ -17,6 +17,7 @@ import psutil
 from subtitler.errors import BadRequest, NotFound
 from subtitler.events import EventBus
 from subtitler.jobs.queue import JobQueue
+from subtitler.jobs.results import JobResults
 from subtitler.security.limits import check_worker_count, worker_cap
 from subtitler.settings import REGISTRY, SettingsService
 from subtitler.subtitles.registry import WrittenSubtitles
@@ -49,6 +50,7 @@ class WorkerPool:
         models_dir: str,
         log_level: str,
         written: WrittenSubtitles,
+        results: JobResults | None = None,
     ) -> None:
         self._queue = queue
         self._settings = settings
@@ -57,6 +59,7 @@ class WorkerPool:
         self._models_dir = models_dir
         self._log_level = log_level
         self._written = written
+        self._results = results
         self.workers: dict[str, SupervisedWorker] = {}
         self._crashed_jobs: dict[str, int] = {}
         self._listener: asyncio.Task[None] | None = None
@@ -196,6 +199,7 @@ class WorkerPool:
             written=self._written,
             vram_probe=self._nvml.process_memory_mb,
             publish=self._bus.publish,
+            results=self._results,
         )
         self.workers[worker_id] = worker
         worker.start()

@@ -19,7 +19,9 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from subtitler.db.models import Job
+from subtitler.jobs.outcome import after_claim_precheck, store_outcome
 from subtitler.jobs.queue import JobQueue
+from subtitler.jobs.results import JobResults
 from subtitler.jobs.schemas import job_payload
 from subtitler.security.spawn import make_spawn_safe
 from subtitler.subtitles.registry import WrittenSubtitles
@@ -71,6 +73,7 @@ class SupervisedWorker:
         written: WrittenSubtitles,
         vram_probe: Callable[[int], int | None],
         publish: Callable[[str, dict[str, Any]], Any],
+        results: JobResults | None = None,
     ) -> None:
         self.spec = spec
         self.state = WorkerState()
@@ -81,6 +84,7 @@ class SupervisedWorker:
         self._written = written
         self._vram_probe = vram_probe
         self._publish = publish
+        self._results = results
         self._announced: tuple[Any, ...] = ()
         self._proc: BaseProcess | None = None
         self._conn: Connection | None = None
@@ -165,6 +169,10 @@ class SupervisedWorker:
         self._announce()
         settings = self._snapshot()
         written = await self._written.for_media(job.file_path)
+        if not await after_claim_precheck(self._queue, job, settings=settings, written=written):
+            self.state.jobs_failed += 1
+            self.state.current_job_id = None
+            return
         self._send(
             (
                 msg.RUN,
@@ -213,6 +221,7 @@ class SupervisedWorker:
                     result = dict(payload["result"])
                     sha = result.pop("output_sha256", None)
                     language = result.pop("output_language", None)
+                    await store_outcome(job, result, results=self._results, written=written)
                     if sha and result.get("output_path"):
                         await self._written.record(
                             path=result["output_path"], sha256=sha, job_id=job.id,

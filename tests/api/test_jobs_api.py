@@ -67,8 +67,12 @@ async def test_duplicate_is_409_naming_the_existing_job(
     assert again.json()["code"] == "duplicate_job"
     other_target = await _create(client, media_file, target_lang="eng")
     assert other_target.status_code == 201
+    # A translate to the same language writes the same file: the same output, one job.
     translate = await _create(client, media_file, transcribe_or_translate="translate")
-    assert translate.status_code == 201
+    assert translate.status_code == 409 and translate.json()["code"] == "duplicate_job"
+    assert first["id"] in translate.json()["detail"]
+    tagged = await _create(client, media_file, transcribe_or_translate="translate", variant="x")
+    assert tagged.status_code == 201, tagged.text  # another variant tag: another file
 
 
 async def test_duplicate_allowed_again_after_cancel(

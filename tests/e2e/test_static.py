@@ -49,7 +49,7 @@ def test_serves_index_assets_and_spa_fallback(build: Path) -> None:
     assert root.status_code == 200
     assert root.headers["content-type"].startswith("text/html")
     assert "id=app" in root.text
-    for path in ("/queue", "/rules", "/settings", "/queue?job=1", "/deep/link/page"):
+    for path in ("/queue", "/rules", "/settings", "/queue?job=1", "/settings/deep/link"):
         r = client.get(path)
         assert r.status_code == 200 and "id=app" in r.text, path
     asset = client.get("/assets/index-abc123.js")
@@ -69,7 +69,10 @@ def test_api_paths_keep_json(build: Path) -> None:
         assert r.headers["content-type"] == "application/json", path
         assert r.json()["detail"] == "Not found"
     assert client.post("/api/nothing").status_code == 404
-    assert client.get("/../../etc/passwd").text.startswith("<!doctype")  # never outside the build
+    # Neither an API nor a UI route: a JSON 404, not the page (and never a file outside the build)
+    for path in ("/../../etc/passwd", "/metrics-typo", "/deep/link/page", "/wp-login.php"):
+        r = client.get(path)
+        assert r.status_code == 404 and r.json()["detail"] == "Not found", path
 
 
 def test_not_built_keeps_the_json_root(tmp_path: Path) -> None:

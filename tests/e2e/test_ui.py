@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import start_server
+from tests.conftest import SUBTITLER, start_server
 from tests.speechgen import ENGLISH, MediaFactory, Track
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,12 +75,18 @@ def test_web_ui_end_to_end(tmp_path: Path, library: Path) -> None:
     shots = Path(os.environ.get("SUBTITLER_E2E_SHOTS", tmp_path / "screenshots"))
     shutil.rmtree(shots, ignore_errors=True)
     server = start_server(tmp_path / "data", env={"SUBTITLER_START_WORKERS": "false"})
+    # The key is write-only through the API: read it the way a user does (`subtitler api-key`).
+    api_key = subprocess.run(
+        [SUBTITLER, "api-key", "--data-dir", str(tmp_path / "data")],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout.strip()  # fmt: skip
     try:
         proc = subprocess.run(
             ["node", str(SPEC)],
             env={
                 **os.environ,
                 "SUBTITLER_URL": server.url,
+                "SUBTITLER_API_KEY": api_key,
                 "LIBRARY_DIR": str(library),
                 "SHOTS_DIR": str(shots),
                 "CHROMIUM": CHROMIUM,

@@ -122,11 +122,12 @@ async def test_users_own_subtitle_is_not_overwritten(
     video = english_video(media, library, "Movie.mkv")
     mine = library / "Movie.eng.srt"
     mine.write_text("1\n00:00:01,000 --> 00:00:02,000\nMy own subtitle\n")
-    job = await create_job(client, video)
-    failed = await wait_for(lambda: job_in(client, job["id"], "completed", "failed"))
-    assert failed["status"] == "failed"
-    assert failed["error_code"] == "output_exists"
-    assert "overwrite_existing_subtitles" in failed["error"]
+    # Refused before anything is queued (the check at claim: tests/integration/test_job_results)
+    body = {"file_path": str(video), "target_lang": "eng", "quality_preset": "fast"}
+    refused = await client.post("/api/jobs", json=body)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "output_exists"
+    assert "overwrite_existing_subtitles" in refused.json()["detail"]
     assert mine.read_text().endswith("My own subtitle\n")
 
 

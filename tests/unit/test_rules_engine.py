@@ -103,10 +103,13 @@ CASES: list[tuple[str, MediaInfo, list[RuleOut], dict[str, Any], list[tuple]]] =
     ("disabled", JPN, [rule("a", enabled=False)], {}, []),
     ("priority-wins-dedup", JPN, [rule("low", priority=1), rule("high", priority=9)], {}, [("high", "jpn", "spa", "transcribe", 0)]),
     ("two-targets", JPN, [rule("es", priority=2), rule("en", priority=1, target_language="eng")], {}, [("es", "jpn", "spa", "transcribe", 0), ("en", "jpn", "eng", "transcribe", 0)]),
-    ("same-target-other-task", JPN, [rule("t", priority=2, target_language="eng"), rule("x", priority=1, action_type="translate", target_language="en")], {}, [("t", "jpn", "eng", "transcribe", 0), ("x", "jpn", "eng", "translate", 0)]),
+    # One output file (video, language, variant) whatever the task: the higher-priority rule wins.
+    ("same-target-other-task", JPN, [rule("t", priority=2, target_language="eng"), rule("x", priority=1, action_type="translate", target_language="en")], {}, [("t", "jpn", "eng", "transcribe", 0)]),
+    ("same-target-other-task-priority", JPN, [rule("t", priority=1, target_language="eng"), rule("x", priority=5, action_type="translate", target_language="en")], {}, [("x", "jpn", "eng", "translate", 0)]),
     ("transcribe-no-target", JPN, [rule("a", target_language=None)], {}, [("a", "jpn", "jpn", "transcribe", 0)]),
     ("produced", JPN, [rule("a")], {"produced": {("es", "transcribe")}}, []),
-    ("produced-other-task", JPN, [rule("a")], {"produced": {("spa", "translate")}}, [("a", "jpn", "spa", "transcribe", 0)]),
+    # The spa file exists, whichever task wrote it: no second job for that output.
+    ("produced-other-task", JPN, [rule("a")], {"produced": {("spa", "translate")}}, []),
     ("produced-falls-to-next-rule", JPN, [rule("a", priority=2), rule("b", priority=1, target_language="eng")], {"produced": {("spa", "transcribe")}}, [("b", "jpn", "eng", "transcribe", 0)]),
     ("unknown-detect", media(None), [rule("a", audio_language_is="jpn")], {}, [("a", None, "spa", "transcribe", 0)]),
     ("unknown-skip", media(None), [rule("a", audio_language_is="jpn")], {"unknown_language_policy": "skip"}, []),

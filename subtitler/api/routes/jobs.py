@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from subtitler.api.deps import get_daemon
+from subtitler.api.routes.job_create import create_idempotent, job_filter
 from subtitler.api.schemas import JobCreate, JobLogLine, JobStats, Message
 from subtitler.daemon import Daemon
+from subtitler.jobs.filters import JobFilter
 from subtitler.jobs.schemas import JobListOut, JobOut, as_utc_iso
 from subtitler.jobs.states import JobStatus
 
@@ -18,9 +22,15 @@ async def list_jobs(
     status_filter: JobStatus | None = Query(default=None),
     page: int = Query(default=1, ge=1, le=1_000_000),
     page_size: int = Query(default=50, ge=1, le=500),
+    filters: JobFilter = Depends(job_filter),
+    sort: Literal["created_at", "priority", "file_name", "status", "progress"] = "created_at",
+    order: Literal["asc", "desc"] = "desc",
     daemon: Daemon = Depends(get_daemon),
 ) -> Response:
-    body = await daemon.listing.page_json(status=status_filter, page=page, page_size=page_size)
+    body = await daemon.listing.page_json(
+        status=status_filter, page=page, page_size=page_size, filters=filters, sort=sort,
+        order=order,
+    )  # fmt: skip
     return Response(body, media_type="application/json")
 
 
@@ -30,9 +40,14 @@ async def job_stats(daemon: Daemon = Depends(get_daemon)) -> JobStats:
 
 
 @router.post("/queue/clear", response_model=Message)
-async def clear_completed(daemon: Daemon = Depends(get_daemon)) -> Message:
-    count = await daemon.queue.clear(status=JobStatus.COMPLETED)
-    return Message(message=f"Cleared {count} completed jobs")
+async def clear_completed(
+    status_: list[Literal["completed", "failed", "cancelled"]] = Query(
+        default=["completed"], alias="status", description="Finished statuses to clear"
+    ),
+    daemon: Daemon = Depends(get_daemon),
+) -> Message:
+    count = await daemon.queue.clear(status=list(dict.fromkeys(status_)))
+    return Message(message=f"Cleared {count} {'/'.join(dict.fromkeys(status_))} jobs")
 
 
 @router.get("/{job_id}", response_model=JobOut)
@@ -52,9 +67,12 @@ async def job_log(job_id: str, daemon: Daemon = Depends(get_daemon)) -> list[Job
 
 
 @router.post("", response_model=JobOut, status_code=status.HTTP_201_CREATED)
-async def create_job(body: JobCreate, daemon: Daemon = Depends(get_daemon)) -> JobOut:
-    job = await daemon.jobs.create(**body.model_dump())
-    return JobOut.model_validate(job)
+async def create_job(
+    body: JobCreate,
+    daemon: Daemon = Depends(get_daemon),
+    idempotency_key: str | None = Header(default=None, max_length=255),
+) -> Response:
+    return await create_idempotent(daemon, body, idempotency_key)
 
 
 @router.post("/{job_id}/retry", response_model=JobOut)

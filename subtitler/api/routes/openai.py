@@ -55,7 +55,9 @@ async def _run(request: Request, daemon: Daemon, task: str) -> Response:
         upload.discard()
         raise
     assert upload.path is not None
-    job = await daemon.asr.submit(req, audio_path=upload.path, audio_sha256=upload.sha256)
+    job = await daemon.asr.submit(
+        req, audio_path=upload.path, audio_sha256=upload.sha256, channel="openai"
+    )
     response = await asr_response(
         daemon.asr, job, output=req.output, heartbeat=False, interval=0, headers={}
     )

@@ -51,6 +51,7 @@ SPECS = [
         category="general",
         value_type="string",
         default="",
+        secret=True,
         check=lambda v: None if v == "" else _check_api_key(v),
         description=(
             "The API key (X-Api-Key, ?apikey=, Bearer, or the Basic-auth password). Generated at "

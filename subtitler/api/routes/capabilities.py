@@ -1,0 +1,106 @@
+"""GET /api/capabilities: what this server can do, for integrators to discover (no I/O beyond
+listing the models folder and asking NVML for devices)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from subtitler.api.deps import get_daemon
+from subtitler.daemon import Daemon
+from subtitler.jobs.control import MAX_BULK
+from subtitler.jobs.states import CHANNELS
+from subtitler.settings.specs.transcription import QUALITY_PRESETS
+from subtitler.subtitles.formats import FORMATS
+from subtitler.tokens import SCOPES
+from subtitler.workers.models import available_models
+
+router = APIRouter(prefix="/api", tags=["system"])
+
+
+class ModelOut(BaseModel):
+    name: str
+    source: str
+
+
+class PresetOut(BaseModel):
+    name: str
+    model: str
+    compute_type: str
+    beam_size: int
+    batch_size: int
+
+
+class DeviceOut(BaseModel):
+    type: str
+    id: int | None
+    name: str
+
+
+class LimitsOut(BaseModel):
+    max_upload_bytes: int | None
+    max_workers: int
+    max_page_size: int
+    max_bulk_ids: int
+    idempotency_window_hours: int
+
+
+class CapabilitiesOut(BaseModel):
+    version: str
+    models: list[ModelOut]
+    presets: list[PresetOut]
+    devices: list[DeviceOut]
+    output_formats: list[str]
+    asr_languages: list[str]
+    translation_targets: list[str]
+    channels: list[str]
+    token_scopes: list[str]
+    limits: LimitsOut
+
+
+def _asr_languages() -> list[str]:
+    try:
+        from faster_whisper.tokenizer import _LANGUAGE_CODES
+    except ImportError:  # pragma: no cover - faster-whisper is a dependency
+        return []
+    return sorted(_LANGUAGE_CODES)
+
+
+@router.get("/capabilities", response_model=CapabilitiesOut)
+async def capabilities(daemon: Daemon = Depends(get_daemon)) -> CapabilitiesOut:
+    models = await asyncio.to_thread(available_models, models_dir=daemon.config.models_dir)
+    gpus: list[dict[str, Any]] = await asyncio.to_thread(daemon.nvml.gpus)
+    presets = []
+    for name in QUALITY_PRESETS:
+        raw = daemon.settings.get(f"preset_{name}") or {}
+        presets.append(PresetOut(
+            name=name, model=str(raw.get("model", "")),
+            compute_type=str(raw.get("compute_type", "")),
+            beam_size=int(raw.get("beam_size", 0)), batch_size=int(raw.get("batch_size", 0)),
+        ))  # fmt: skip
+    devices = [DeviceOut(type="cpu", id=None, name="CPU")] + [
+        DeviceOut(type="gpu", id=int(g["id"]), name=str(g.get("name", "GPU"))) for g in gpus
+    ]
+    return CapabilitiesOut(
+        version=daemon.version,
+        models=[ModelOut(name=m.name, source=m.source) for m in models],
+        presets=presets,
+        devices=devices,
+        output_formats=list(FORMATS),
+        asr_languages=_asr_languages(),
+        # Whisper translates any of its languages into English; other targets come from the
+        # translation backend (another branch) when it is installed.
+        translation_targets=["eng"],
+        channels=list(CHANNELS),
+        token_scopes=list(SCOPES),
+        limits=LimitsOut(
+            max_upload_bytes=None,
+            max_workers=64,
+            max_page_size=500,
+            max_bulk_ids=MAX_BULK,
+            idempotency_window_hours=24,
+        ),
+    )

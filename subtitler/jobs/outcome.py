@@ -1,0 +1,68 @@
+"""The supervisor's side of a job's life around the worker process: the pre-check right after a
+claim (before any audio is decoded), and what is kept when the job is done (its cues, metrics,
+and the removal of the file a redo replaced)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from subtitler.db.models import Job
+from subtitler.jobs import metrics
+from subtitler.jobs.prechecks import PrecheckFailed, precheck
+from subtitler.jobs.queue import JobQueue
+from subtitler.jobs.results import JobResults
+from subtitler.jobs.schemas import job_payload
+from subtitler.jobs.states import JobType
+from subtitler.subtitles.writer import file_sha256
+
+logger = logging.getLogger(__name__)
+
+FILE_JOBS = frozenset({JobType.TRANSCRIPTION, JobType.TRANSLATION})
+
+
+async def after_claim_precheck(
+    queue: JobQueue, job: Job, *, settings: Mapping[str, Any], written: Mapping[str, str]
+) -> bool:
+    """False (and the job failed, or queued again when transient) when it cannot succeed."""
+    if job.job_type not in FILE_JOBS:
+        return True
+    replaces = (job.options or {}).get("replaces")
+    try:
+        await asyncio.to_thread(
+            precheck, job=job_payload(job), settings=settings, written=written, replaces=replaces
+        )
+    except PrecheckFailed as exc:
+        await queue.log(job.id, f"pre-check failed ({exc.code}): {exc.detail}", level="error")
+        await queue.fail(job.id, worker_id=job.worker_id, error=exc.detail, error_code=exc.code)
+        return False
+    return True
+
+
+async def store_outcome(
+    job: Job, result: dict[str, Any], *, results: JobResults | None, written: Mapping[str, str]
+) -> None:
+    """Pop what is not a job column from `result` and keep it where it belongs."""
+    document = result.pop("stored_cues", None)
+    audio_duration = result.pop("audio_duration", None)
+    if results is not None and document is not None:
+        await results.store(job_id=job.id, document=document)
+    metrics.observe_job(
+        processing_seconds=result.get("processing_time_seconds"), audio_seconds=audio_duration
+    )
+    replaced = (job.options or {}).get("replaces")
+    new_path = result.get("output_path")
+    if replaced and new_path and replaced != new_path:
+        await asyncio.to_thread(_remove_if_ours, Path(replaced), written.get(replaced))
+
+
+def _remove_if_ours(path: Path, sha: str | None) -> None:
+    """A redo in another format replaces our previous file: remove it if nobody edited it."""
+    with contextlib.suppress(OSError):
+        if sha and path.is_file() and file_sha256(path) == sha:
+            path.unlink()
+            logger.info("removed %s, replaced by a redo", path)

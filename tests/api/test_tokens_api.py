@@ -1,0 +1,91 @@
+"""Named API tokens (create/list/revoke, scopes) and write-only secrets in /api/settings, from a
+client on a public address (so the key is always required)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from subtitler.api import create_app
+from subtitler.daemon import Daemon
+
+
+@pytest.fixture
+async def remote(daemon: Daemon) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_app(daemon), client=("203.0.113.50", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://subtitler") as http:
+        yield http
+
+
+def _key(token: str) -> dict[str, str]:
+    return {"X-Api-Key": token}
+
+
+async def test_tokens_create_list_scope_and_revoke(
+    remote: httpx.AsyncClient, daemon: Daemon
+) -> None:
+    admin = _key(daemon.settings.get("api_key"))
+    listed = (await remote.get("/api/tokens", headers=admin)).json()
+    assert [(t["name"], t["scope"]) for t in listed] == [("default", "admin")]  # the api_key
+
+    made = await remote.post("/api/tokens", json={"name": "bazarr", "scope": "asr"}, headers=admin)
+    assert made.status_code == 201
+    asr = made.json()
+    assert asr["secret"].startswith("stk_") and asr["prefix"] == asr["secret"][:8]
+    listed = (await remote.get("/api/tokens", headers=admin)).json()
+    assert "secret" not in listed[-1] and listed[-1]["name"] == "bazarr"
+    assert listed[0]["last_used_at"] and listed[-1]["last_used_at"] is None
+
+    # asr scope: the Bazarr/OpenAI routes only
+    refused = await remote.get("/api/jobs", headers=_key(asr["secret"]))
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    through = await remote.post("/asr", headers=_key(asr["secret"]))
+    assert through.status_code not in (401, 403)  # auth passed; the missing upload is a 4xx
+    openai = await remote.post("/v1/audio/transcriptions", headers=_key(asr["secret"]))
+    assert openai.status_code not in (401, 403)
+
+    other = (await remote.post("/api/tokens", json={"name": "ci"}, headers=admin)).json()
+    assert other["scope"] == "admin"
+    assert (await remote.get("/api/jobs", headers=_key(other["secret"]))).status_code == 200
+    revoked = await remote.delete(f"/api/tokens/{other['id']}", headers=admin)
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    gone = await remote.get("/api/jobs", headers=_key(other["secret"]))
+    assert gone.status_code == 401  # at once
+
+    dup = await remote.post("/api/tokens", json={"name": "bazarr"}, headers=admin)
+    assert dup.status_code == 409
+    bad = await remote.post("/api/tokens", json={"name": "x", "scope": "root"}, headers=admin)
+    assert bad.status_code == 422
+    assert (await remote.delete("/api/tokens/9999", headers=admin)).status_code == 404
+    # a token cannot manage tokens unless it is admin
+    assert (await remote.get("/api/tokens", headers=_key(asr["secret"]))).status_code == 403
+
+
+async def test_api_key_setting_rotates_the_default_token(
+    remote: httpx.AsyncClient, daemon: Daemon
+) -> None:
+    old = daemon.settings.get("api_key")
+    new = "n" * 32
+    resp = await remote.put("/api/settings/api_key", json={"value": new}, headers=_key(old))
+    assert resp.status_code == 200
+    assert (await remote.get("/api/jobs", headers=_key(new))).status_code == 200
+    assert (await remote.get("/api/jobs", headers=_key(old))).status_code == 401
+
+
+async def test_secrets_are_masked_in_settings(remote: httpx.AsyncClient, daemon: Daemon) -> None:
+    key = daemon.settings.get("api_key")
+    one = (await remote.get("/api/settings/api_key", headers=_key(key))).json()
+    assert one["secret"] is True and one["value"] != key and key not in str(one)
+    every = (await remote.get("/api/settings", headers=_key(key))).text
+    assert key not in every
+    # a settings form saved unchanged sends the mask back: the key stays
+    back = await remote.put(
+        "/api/settings/api_key", json={"value": one["value"]}, headers=_key(key)
+    )
+    assert back.status_code == 200 and daemon.settings.get("api_key") == key
+    bulk = await remote.post(
+        "/api/settings/bulk-update", json={"settings": {"api_key": one["value"]}}, headers=_key(key)
+    )
+    assert bulk.status_code == 200 and daemon.settings.get("api_key") == key
