@@ -46,6 +46,8 @@ class JobOut(BaseModel):
     device_used: str | None
     speech_detected: bool | None
     speech_ratio: float | None
+    translation_provider: str | None = None
+    translated_characters: int | None = None
 
     @field_serializer("created_at", "started_at", "completed_at")
     def _utc(self, value: datetime | None) -> str | None:

@@ -22,6 +22,7 @@ from subtitler.db.models import Job
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.schemas import job_payload
 from subtitler.subtitles.registry import WrittenSubtitles
+from subtitler.translation.cache_store import TranslationCacheStore
 from subtitler.workers import messages as msg
 from subtitler.workers.child import worker_main
 
@@ -78,6 +79,7 @@ class SupervisedWorker:
         self._log_level = log_level
         self._crashed_jobs = crashed_jobs
         self._written = written
+        self._translation_cache = TranslationCacheStore(queue._db)
         self._vram_probe = vram_probe
         self._publish = publish
         self._announced: tuple[Any, ...] = ()
@@ -206,6 +208,10 @@ class SupervisedWorker:
                     self.state.stage = payload["stage"]
                     if not still_mine:
                         self.cancel_job(job.id)
+                elif kind in (msg.CACHE_GET, msg.CACHE_PUT):
+                    answer = await self._translation_cache.handle(kind, payload)
+                    if answer is not None:
+                        self._send((msg.REPLY, answer))
                 elif kind == msg.LOG:
                     await self._queue.log(job.id, payload["message"], level=payload["level"])
                 elif kind == msg.DONE:
