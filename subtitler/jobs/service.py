@@ -13,6 +13,7 @@ from subtitler.jobs.states import JobType, Task
 from subtitler.media.languages import parse_language
 from subtitler.settings import SettingsService
 from subtitler.settings.specs.transcription import QUALITY_PRESETS
+from subtitler.translation.enqueue import plan_manual_job
 
 
 class JobService:
@@ -54,17 +55,22 @@ class JobService:
             if transcribe_or_translate == Task.TRANSLATE
             else (JobType.TRANSCRIPTION)
         )
-        return await self.queue.enqueue(
-            file_path=str(path),
-            file_name=file_name or path.name,
-            job_type=job_type,
-            source_lang=source,
-            target_lang=target,
-            quality_preset=preset,
-            transcribe_or_translate=transcribe_or_translate,
-            priority=priority,
-            is_manual_request=is_manual_request,
+        fields = {
+            "file_path": str(path),
+            "file_name": file_name or path.name,
+            "job_type": job_type,
+            "source_lang": source,
+            "target_lang": target,
+            "quality_preset": preset,
+            "transcribe_or_translate": transcribe_or_translate,
+            "priority": priority,
+            "is_manual_request": is_manual_request,
+        }
+        # translation: a subtitle to translate instead, and the provider pre-check (422)
+        fields = await plan_manual_job(
+            settings=self._settings, path=path, source=source, target=target, fields=fields
         )
+        return await self.queue.enqueue(**fields)
 
 
 def check_media_path(file_path: str) -> Path:

@@ -168,7 +168,7 @@ class ScannerService:
             if why is not None:
                 held[why] += 1
                 continue
-            rows.append(job_fields(req))
+            rows.append(job_fields(req, self._settings))
             history.active.add(req.dedup_key)
         created, duplicates = await self._queue.enqueue_many(rows)
         held["queued"] += duplicates

@@ -35,7 +35,7 @@ class StageReporter(Protocol):
     def cancelled(self) -> bool: ...
 
 
-def needs_provider(settings: Mapping[str, Any], *, source: str | None, target: str | None) -> bool:
+def needs_provider(settings: Any, *, source: str | None, target: str | None) -> bool:
     """True when the target is another language than the audio's and Whisper will not do it."""
     if not target or not source or same_language(source, target):
         return False

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +22,24 @@ from subtitler.subtitles.naming import OutputOptions, subtitle_path
 from subtitler.subtitles.writer import ensure_writable, write_atomic
 from subtitler.translation.output import render_translated
 from subtitler.translation.reader import read_source
+from subtitler.translation.registry import make_provider
 from subtitler.translation.sources import SubtitleSource, choose_source, text_sources
-from subtitler.translation.stage import StageReporter, precheck, translate_cues
+from subtitler.translation.stage import StageReporter, translate_cues
 
 logger = logging.getLogger(__name__)
 
 
 def pick_source(
-    job: Mapping[str, Any], settings: Mapping[str, Any], *, exclude: set[str]
-) -> SubtitleSource | None:
-    """The subtitle the job was queued for if it is still there, else the best one now."""
+    job: Mapping[str, Any], settings: Mapping[str, Any], *, exclude: set[str],
+    supports: Callable[[str, str], bool] | None = None,
+) -> SubtitleSource | None:  # fmt: skip
+    """The subtitle the job was queued for if it is still there, else the best one now (that
+    the provider can translate to the target)."""
     info = probe_file(job["file_path"])
-    candidates = text_sources(info, exclude=exclude)
+    candidates = [
+        c for c in text_sources(info, exclude=exclude)
+        if supports is None or supports(c.language, job["target_lang"])
+    ]  # fmt: skip
     wanted = (job.get("options") or {}).get("subtitle_source")
     if wanted:
         for c in candidates:
@@ -44,7 +50,7 @@ def pick_source(
     audio = audio or next((t.language for t in info.audio_tracks if t.language), None)
     return choose_source(
         candidates, target=job["target_lang"], audio_language=audio,
-        accepted=list(settings.get("translation_source_languages") or []),
+        accepted=list(settings.get("translation_source_languages") or []), supports=supports,
     )  # fmt: skip
 
 
@@ -60,14 +66,16 @@ def run_subtitle_translation(
                              code="missing_target")  # fmt: skip
     reporter.progress(1.0, stage=Stage.READING_SUBTITLE)
     written: Mapping[str, str] = job.get("written_subtitles") or {}
-    source = pick_source(job, settings, exclude={p for p in written})
+    provider = make_provider(settings, device=device)
+    provider.check()  # before any work: translation_unavailable names the provider
+    source = pick_source(job, settings, exclude=set(written), supports=provider.supports)
     if source is None:
-        reporter.log("no text subtitle in an accepted source language (image subtitles such as "
-                     "PGS/VobSub are not text): falling back to speech recognition",
-                     level="warning")  # fmt: skip
+        reporter.log(f"no text subtitle that {provider.name} can translate to {target} (image "
+                     "subtitles such as PGS/VobSub are not text): falling back to speech "
+                     "recognition", level="warning")  # fmt: skip
+        provider.close()
         return None
     fields: dict[str, Any] = {"source_lang": source.language}
-    provider = precheck(settings, source=source.language, target=target, device=device)
     fields["translation_provider"] = provider.name
     reporter.log(f"translating the existing subtitle {source.describe()} instead of listening")
     cues = read_source(media, source)
