@@ -22,6 +22,7 @@ from subtitler.api.routes import (
     settings,
     setup,
     system,
+    translation,
     workers,
 )
 from subtitler.api.static import mount_frontend
@@ -61,6 +62,7 @@ def create_app(daemon: Daemon) -> FastAPI:
         events,
         bazarr,
         openai,
+        translation,
     ):
         app.include_router(module.router)
     app.add_middleware(ApiKeyMiddleware, settings_reader=daemon.settings.get)
