@@ -194,7 +194,7 @@ class JobRunner:
                     "processing_time_seconds": round(time.monotonic() - started, 2)}  # fmt: skip
         fields["speech_detected"] = True
 
-        reporter.progress(_STAGE_END[Stage.TRANSCRIBING], stage=Stage.WRITING)
+        reporter.progress(high, stage=Stage.TRANSLATING if translator else Stage.WRITING)
         out_language = ENGLISH if task == "translate" else source
         style = CueStyle.from_settings(settings, language=to_alpha2(out_language or "") or None)
         segments = clean_segments(
@@ -209,6 +209,7 @@ class JobRunner:
                 high=_STAGE_END[Stage.TRANSCRIBING], fields=fields,
             )  # fmt: skip
             out_language = target
+            reporter.progress(_STAGE_END[Stage.TRANSCRIBING], stage=Stage.WRITING)
         output = OutputOptions.from_settings(settings, fmt=job.get("output_format"))
         path = subtitle_path(media, language=out_language, options=output)
         written: Mapping[str, str] = job.get("written_subtitles") or {}
