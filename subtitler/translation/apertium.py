@@ -6,7 +6,6 @@ inline <i>/<b>/<u> tags survive and the answer splits back into exactly the text
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 import shutil
@@ -17,6 +16,7 @@ from collections.abc import Sequence
 from subtitler.media.languages import parse_language
 from subtitler.translation.base import Pair, Provider, ensure_pair
 from subtitler.translation.errors import ProviderError, TranslationUnavailable
+from subtitler.translation.markup import from_html, to_html
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class ApertiumProvider(Provider):
         if mode is None:
             ensure_pair(self, source, target)
             raise ProviderError(f"apertium has no mode for {source}->{target}")
-        body = "\n".join(f"<p>{_escape(t)}</p>" for t in texts) + "\n"
+        body = "\n".join(f"<p>{to_html(t)}</p>" for t in texts) + "\n"
         try:
             done = subprocess.run(
                 [self._exe(), "-u", "-f", "html", mode], input=body, capture_output=True,
@@ -94,17 +94,7 @@ class ApertiumProvider(Provider):
             raise ProviderError(f"apertium {mode} timed out after {self.timeout:.0f} s") from None
         if done.returncode != 0:
             raise ProviderError(f"apertium {mode} failed: {done.stderr.strip()[:200]}")
-        out = [_unescape(p) for p in _PARAGRAPH.findall(done.stdout)]
+        out = [from_html(p) for p in _PARAGRAPH.findall(done.stdout)]
         if len(out) != len(texts):
             raise ProviderError(f"apertium {mode} returned {len(out)} texts for {len(texts)}")
         return out
-
-
-def _escape(text: str) -> str:
-    """Escape everything but our inline tags, which apertium's html format carries through."""
-    escaped = html.escape(text, quote=False)
-    return re.sub(r"&lt;(/?[ibu])&gt;", r"<\1>", escaped)
-
-
-def _unescape(text: str) -> str:
-    return html.unescape(text).strip()

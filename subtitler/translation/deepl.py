@@ -13,6 +13,7 @@ from subtitler.translation import languages
 from subtitler.translation.base import Pair, Provider, ensure_pair
 from subtitler.translation.errors import ProviderError, TranslationUnavailable
 from subtitler.translation.http import HttpProvider
+from subtitler.translation.markup import from_html, to_html
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class DeepLProvider(Provider):
             return []
         ensure_pair(self, source, target)
         body: dict[str, Any] = {
-            "text": list(texts),
+            "text": [to_html(t) for t in texts],
             "source_lang": languages.deepl_code(source, target=False),
             "target_lang": languages.deepl_code(target, target=True),
             "tag_handling": "html",
@@ -114,7 +115,7 @@ class DeepLProvider(Provider):
         response = self._http.request("POST", f"{self.url}/v2/translate", json=body,
                                       headers=self._headers, classify=classify)  # fmt: skip
         try:
-            out = [str(t["text"]) for t in response.json()["translations"]]
+            out = [from_html(str(t["text"])) for t in response.json()["translations"]]
         except (ValueError, KeyError, TypeError):
             raise ProviderError("deepl: answer without translations") from None
         if len(out) != len(texts):

@@ -13,6 +13,7 @@ from subtitler.translation import languages
 from subtitler.translation.base import Pair, Provider, ensure_pair
 from subtitler.translation.errors import ProviderError, TranslationUnavailable, UnsupportedPair
 from subtitler.translation.http import HttpProvider
+from subtitler.translation.markup import from_html, to_html
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class LibreTranslateProvider(Provider):
             return []
         ensure_pair(self, source, target)
         body: dict[str, Any] = {
-            "q": list(texts),
+            "q": [to_html(t) for t in texts],
             "source": languages.alpha2(source) or source,
             "target": languages.alpha2(target) or target,
             "format": "html",
@@ -102,4 +103,4 @@ class LibreTranslateProvider(Provider):
                 f"libretranslate returned {len(out) if isinstance(out, list) else 0} texts "
                 f"for {len(texts)}"
             )
-        return [str(t) for t in out]
+        return [from_html(str(t)) for t in out]

@@ -9,6 +9,7 @@ is italic as a whole is sent without the tags and re-wrapped, so italics survive
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 
@@ -50,6 +51,16 @@ def _unit(text: str) -> Unit:
     if match and "<i>" not in match.group(1) and "</i>" not in match.group(1):
         return Unit(text=match.group(1).strip(), italic=True)
     return Unit(text=text)
+
+
+def to_html(text: str) -> str:
+    """Escape everything but our inline tags (for providers that translate HTML)."""
+    escaped = html.escape(text, quote=False)
+    return re.sub(r"&lt;(/?[ibu])&gt;", r"<\1>", escaped)
+
+
+def from_html(text: str) -> str:
+    return html.unescape(text).strip()
 
 
 def strip_tags(text: str) -> str:

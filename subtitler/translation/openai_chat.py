@@ -22,7 +22,7 @@ DEFAULT_PROMPT = (
     "words; keep each line short and natural for subtitles. Answer only with the translated "
     "lines, each starting with its number in brackets like [3], one line per number, no notes."
 )
-_NUMBERED = re.compile(r"^\s*\[?(\d{1,4})\s*[\].:)]\s*(.*)$")
+_NUMBERED = re.compile(r"^\s*(?:[-*\u2022]\s*)?\**\[?(\d{1,4})\s*[\].:)]\**\s*(.*)$")
 
 
 class OpenAIProvider(Provider):

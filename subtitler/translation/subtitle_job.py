@@ -75,7 +75,7 @@ def run_subtitle_translation(
                      "recognition", level="warning")  # fmt: skip
         provider.close()
         return None
-    fields: dict[str, Any] = {"source_lang": source.language}
+    fields: dict[str, Any] = {}  # source_lang stays the audio's; the log names the subtitle
     fields["translation_provider"] = provider.name
     reporter.log(f"translating the existing subtitle {source.describe()} instead of listening")
     cues = read_source(media, source)

@@ -3,6 +3,7 @@ batching and the exact-count check, 429 then success, 401/403, timeouts, unsuppo
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -150,3 +151,18 @@ def test_deepl_endpoint_follows_the_key() -> None:
     assert deepl_endpoint("abc:fx") == FREE_URL
     assert deepl_endpoint("abc") == PRO_URL
     assert deepl_endpoint("abc", "http://127.0.0.1:1/") == "http://127.0.0.1:1"
+
+
+def test_requests_per_minute_spreads_request_starts() -> None:
+    from subtitler.translation.http import RateLimiter
+
+    limiter = RateLimiter(1200)  # one start every 50 ms
+    started = time.monotonic()
+    for _ in range(4):
+        limiter.wait()
+    assert time.monotonic() - started >= 0.14
+    unlimited = RateLimiter(0)
+    started = time.monotonic()
+    for _ in range(100):
+        unlimited.wait()
+    assert time.monotonic() - started < 0.05

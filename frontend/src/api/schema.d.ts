@@ -848,6 +848,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/translation/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Providers
+         * @description The configured provider, whether it is reachable, the pairs it offers, and every
+         *     provider with the settings it reads.
+         */
+        get: operations["providers_api_translation_providers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/translation/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test
+         * @description Translate a sample with the configured provider (or the form's unsaved values).
+         */
+        post: operations["test_api_translation_test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1040,6 +1081,10 @@ export interface components {
             speech_detected: boolean | null;
             /** Speech Ratio */
             speech_ratio: number | null;
+            /** Translation Provider */
+            translation_provider?: string | null;
+            /** Translated Characters */
+            translated_characters?: number | null;
         };
         /** JobRequest */
         JobRequest: {
@@ -1070,6 +1115,18 @@ export interface components {
              * @default []
              */
             source_lang_must_not_be: string[];
+            /**
+             * Subtitle Sources
+             * @default []
+             */
+            subtitle_sources: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Wants Subtitle
+             * @default false
+             */
+            wants_subtitle: boolean;
         };
         /** JobStats */
         JobStats: {
@@ -1455,6 +1512,55 @@ export interface components {
             scan_rules?: components["schemas"]["SetupRule"][];
             worker_config?: components["schemas"]["WorkerConfig"] | null;
             scanner_config?: components["schemas"]["ScannerConfig"] | null;
+        };
+        /** TranslationTest */
+        TranslationTest: {
+            /**
+             * Provider
+             * @description default: translation_provider
+             */
+            provider?: string | null;
+            /**
+             * Source
+             * @description source language (default eng)
+             */
+            source?: string | null;
+            /**
+             * Target
+             * @description target language, e.g. spa or es
+             */
+            target: string;
+            /**
+             * Text
+             * @description sample to translate
+             */
+            text?: string | null;
+            /**
+             * Settings
+             * @description unsaved translation settings to try (e.g. the form's values)
+             */
+            settings?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** TranslationTestOut */
+        TranslationTestOut: {
+            /** Provider */
+            provider: string;
+            /** Model */
+            model: string;
+            /** Source */
+            source: string;
+            /** Target */
+            target: string;
+            /** Text */
+            text: string;
+            /** Translation */
+            translation: string;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Characters */
+            characters: number;
         };
         /** ValidationError */
         ValidationError: {
@@ -3186,6 +3292,61 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+        };
+    };
+    providers_api_translation_providers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    test_api_translation_test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TranslationTest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranslationTestOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
