@@ -13,7 +13,6 @@ from subtitler.jobs.states import JobType, Task
 from subtitler.media.languages import parse_language
 from subtitler.settings import SettingsService
 from subtitler.settings.specs.transcription import QUALITY_PRESETS
-from subtitler.translation.enqueue import plan_manual_job
 
 
 class JobService:
@@ -66,7 +65,10 @@ class JobService:
             "priority": priority,
             "is_manual_request": is_manual_request,
         }
-        # translation: a subtitle to translate instead, and the provider pre-check (422)
+        # translation: a subtitle to translate instead, and the provider pre-check (422);
+        # imported here: subtitler.translation imports the jobs package's states
+        from subtitler.translation.enqueue import plan_manual_job
+
         fields = await plan_manual_job(
             settings=self._settings, path=path, source=source, target=target, fields=fields
         )
