@@ -74,7 +74,7 @@ def _read_file(path: Path) -> str:
 
 def _extract(media: Path, index: int) -> str:
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(media), "-map", f"0:s:{index}",
-           "-c:s", "ass", "-f", "ass", "-"]  # fmt: skip
+           "-c:s", "ass", "-fs", str(MAX_SUBTITLE_BYTES + 1), "-f", "ass", "-"]  # fmt: skip
     try:
         done = subprocess.run(cmd, capture_output=True, timeout=EXTRACT_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
