@@ -180,3 +180,56 @@ def test_ctranslate2_loads_a_converted_model_keeps_it_warm_and_unloads(tmp_path:
     assert ct2._WARM[(str(path), "cpu", "int8")] is warm  # kept warm between calls
     warm.last_used -= 100
     assert ct2.unload_idle(50) == 1 and ct2.loaded_models() == []
+
+
+def test_which_targets_need_a_provider() -> None:
+    from subtitler.translation.stage import needs_provider
+
+    whisper = {"translation_english_via": "whisper"}
+    assert not needs_provider(whisper, source="jpn", target="jpn")
+    assert not needs_provider(whisper, source="jpn", target="eng")  # Whisper's translate task
+    assert needs_provider({"translation_english_via": "provider"}, source="jpn", target="eng")
+    assert needs_provider(whisper, source="eng", target="spa")
+    assert not needs_provider(whisper, source=None, target="spa")  # known after detection
+
+
+def test_planning_picks_subtitle_translation_when_it_should() -> None:
+    from subtitler.translation.planning import subtitle_job
+
+    eng_srt = [SubtitleSource(kind="external", language="eng", path="/m/F.en.srt", codec="srt")]
+    fields = {"target_lang": "spa", "job_type": "transcription", "options": {"rule_id": 1}}
+    on = {
+        "translation_prefer_subtitles": True,
+        "translation_source_languages": [],
+        "translation_english_via": "whisper",
+    }
+    off = {**on, "translation_prefer_subtitles": False}
+    planned = subtitle_job(
+        fields, sources=eng_srt, audio_language="eng", wants_subtitle=False, settings=on
+    )
+    assert planned["job_type"] == "subtitle_translation"
+    assert planned["options"]["rule_id"] == 1
+    assert planned["options"]["subtitle_source"]["path"] == "/m/F.en.srt"
+    assert (
+        subtitle_job(
+            fields, sources=eng_srt, audio_language="eng", wants_subtitle=False, settings=off
+        )
+        == fields
+    )
+    assert (
+        subtitle_job(
+            fields, sources=eng_srt, audio_language="eng", wants_subtitle=True, settings=off
+        )["job_type"]
+        == "subtitle_translation"
+    )
+    # Spanish audio to Spanish: listening is the job; no text subtitle: listening too
+    assert (
+        subtitle_job(
+            fields, sources=eng_srt, audio_language="spa", wants_subtitle=False, settings=on
+        )
+        == fields
+    )
+    assert (
+        subtitle_job(fields, sources=[], audio_language="eng", wants_subtitle=True, settings=on)
+        == fields
+    )
