@@ -28,6 +28,7 @@ from subtitler.api.routes import (
     setup,
     system,
     tokens,
+    translation,
     workers,
 )
 from subtitler.api.static import mount_frontend
@@ -71,6 +72,7 @@ def create_app(daemon: Daemon) -> FastAPI:
         events,
         bazarr,
         openai,
+        translation,
     ):
         app.include_router(module.router, responses=ERROR_RESPONSES)  # errors in the OpenAPI
     install_openapi(app)

@@ -85,6 +85,9 @@ class Job(Base):
     speech_ratio: Mapped[float | None] = mapped_column(Float)
     output_format: Mapped[str | None] = mapped_column(String(16))
     options: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    # translation (issue 9): the provider that translated the cues and what it was sent
+    translation_provider: Mapped[str | None] = mapped_column(String(32))
+    translated_characters: Mapped[int | None] = mapped_column(Integer)
     # Where the job came from: ui | api | scan | watcher | webhook | asr | openai.
     channel: Mapped[str] = mapped_column(String(16), nullable=False, default="api", index=True)
     rule_id: Mapped[int | None] = mapped_column(Integer)

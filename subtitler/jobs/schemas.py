@@ -46,6 +46,8 @@ class JobOut(BaseModel):
     device_used: str | None
     speech_detected: bool | None
     speech_ratio: float | None
+    translation_provider: str | None = None
+    translated_characters: int | None = None
     channel: str = "api"
     rule_id: int | None = None
     rule_name: str | None = None

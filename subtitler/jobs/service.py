@@ -97,6 +97,13 @@ class JobService:
             )
             if done is not None and done.status == JobStatus.COMPLETED:
                 raise DuplicateJob(done.id)
+        # translation: a subtitle to translate instead, and the provider pre-check (422);
+        # imported here: subtitler.translation imports the jobs package's states
+        from subtitler.translation.enqueue import plan_manual_job
+
+        fields = await plan_manual_job(
+            settings=self._settings, path=path, source=source, target=target, fields=fields
+        )
         await self._precheck(fields, replaces=replaces)
         return await self.queue.enqueue(**fields)
 

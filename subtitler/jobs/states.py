@@ -18,6 +18,7 @@ class JobType(StrEnum):
     TRANSLATION = "translation"
     ASR = "asr"
     LANGUAGE_DETECTION = "language_detection"
+    SUBTITLE_TRANSLATION = "subtitle_translation"
 
 
 class Task(StrEnum):
@@ -28,8 +29,10 @@ class Task(StrEnum):
 class Stage(StrEnum):
     LOADING_MODEL = "loading_model"
     EXTRACTING_AUDIO = "extracting_audio"
+    READING_SUBTITLE = "reading_subtitle"
     DETECTING_LANGUAGE = "detecting_language"
     TRANSCRIBING = "transcribing"
+    TRANSLATING = "translating"
     WRITING = "writing"
     FINALIZING = "finalizing"
 

@@ -25,10 +25,12 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
+from subtitler.jobs.states import Task
 from subtitler.media.languages import parse_language, require_language
 from subtitler.media.probe import AudioTrack, MediaInfo
 from subtitler.rules.conditions import ConditionResult, check_conditions
 from subtitler.rules.models import RuleAction, RuleConditions
+from subtitler.translation.sources import text_sources
 
 
 class RuleLike(Protocol):
@@ -79,6 +81,9 @@ class JobRequest(BaseModel):
     # Only when source_lang is None: after detection the job runs only if these hold.
     source_lang_must_be: str | None = None
     source_lang_must_not_be: list[str] = []
+    # Text subtitles the file has (subtitler.translation.sources), for a subtitle_translation job
+    subtitle_sources: list[dict[str, Any]] = []
+    wants_subtitle: bool = False  # the rule's action is translate_subtitle
 
     @property
     def dedup_key(self) -> tuple[str, str, str]:
@@ -201,7 +206,7 @@ def _job(
         file_name=media.file_name,
         source_lang=source,
         target_lang=require_language(target, field="target_language") if target else None,
-        task=action.action_type,
+        task=Task.TRANSLATE if action.action_type == "translate_subtitle" else action.action_type,
         quality_preset=action.quality_preset,
         priority=action.job_priority,
         rule_id=getattr(rule, "id", None),
@@ -209,4 +214,6 @@ def _job(
         audio_track=track.index if track is not None else None,
         source_lang_must_be=cond.audio_language_is if pending else None,
         source_lang_must_not_be=cond.audio_languages_not if pending else [],
+        subtitle_sources=[s.model_dump() for s in text_sources(media)],
+        wants_subtitle=action.action_type == "translate_subtitle",
     )

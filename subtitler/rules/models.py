@@ -23,9 +23,11 @@ from subtitler.db.models import ScanRule
 from subtitler.errors import Unprocessable
 from subtitler.media.languages import require_language
 
-ActionType = Literal["transcribe", "translate"]
+ActionType = Literal["transcribe", "translate", "translate_subtitle"]
 QualityPreset = Literal["fast", "balanced", "best"]
-ACTION_TYPES: tuple[str, ...] = ("transcribe", "translate")
+# translate_subtitle: translate the file's existing text subtitle (no listening); falls back to
+# transcribing and translating when it has none (subtitler.translation.planning).
+ACTION_TYPES: tuple[str, ...] = ("transcribe", "translate", "translate_subtitle")
 QUALITY_PRESETS: tuple[str, ...] = ("fast", "balanced", "best")
 CONDITION_FIELDS: tuple[str, ...] = (
     "audio_language_is",
@@ -145,7 +147,7 @@ class RuleAction(BaseModel):
 
     @model_validator(mode="after")
     def _translate_needs_target(self) -> RuleAction:
-        if self.action_type == "translate" and self.target_language is None:
+        if self.action_type != "transcribe" and self.target_language is None:
             raise Unprocessable(
                 "target_language: a translate action needs a target language",
                 code="missing_target_language",

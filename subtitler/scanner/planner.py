@@ -12,12 +12,15 @@ from subtitler.media.probe import MediaInfo
 from subtitler.rules.engine import JobRequest, UnknownLanguagePolicy, explain
 from subtitler.rules.models import RuleOut
 from subtitler.scanner.library import Produced
+from subtitler.translation.planning import SettingsLike, subtitle_job
 
 
-def job_fields(req: JobRequest, *, channel: str = "scan") -> dict[str, Any]:
+def job_fields(
+    req: JobRequest, settings: SettingsLike | None = None, *, channel: str = "scan"
+) -> dict[str, Any]:
     """The queue's columns for a rule's job request (rule context kept in `options`)."""
     translate = req.task == Task.TRANSLATE
-    return {
+    fields = {
         "file_path": req.file_path,
         "file_name": req.file_name,
         "job_type": JobType.TRANSLATION if translate else JobType.TRANSCRIPTION,
@@ -38,6 +41,8 @@ def job_fields(req: JobRequest, *, channel: str = "scan") -> dict[str, Any]:
             "source_lang_must_not_be": req.source_lang_must_not_be,
         },
     }
+    return subtitle_job(fields, sources=req.subtitle_sources, audio_language=req.source_lang,
+                        wants_subtitle=req.wants_subtitle, settings=settings)  # fmt: skip
 
 
 Verdict = tuple[list[JobRequest], bool, int]  # (requests, matched, matches already produced)

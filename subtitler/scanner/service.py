@@ -172,7 +172,7 @@ class ScannerService:
             if why is not None:
                 held[why] += 1
                 continue
-            rows.append(job_fields(req, channel=channel))
+            rows.append(job_fields(req, self._settings, channel=channel))
             history.active.add(req.dedup_key)
         rows, refused = await check_rows(rows, db=self._db, setting=self._settings.get)
         held.update({f"precheck:{code}": n for code, n in refused.items()})

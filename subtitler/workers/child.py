@@ -11,11 +11,14 @@ import logging
 import os
 import signal
 import threading
+import time
 import traceback
+import uuid
 from multiprocessing.connection import Connection
 from typing import Any
 
 from subtitler.errors import SubtitlerError
+from subtitler.translation.pipe_cache import PipeCache
 from subtitler.workers import messages as msg
 
 logger = logging.getLogger(__name__)
@@ -37,6 +40,7 @@ class Reporter:
         self._cancelled = False
         self._broken = False
         self._parent = os.getppid()
+        self.translation_cache = PipeCache(self)
 
     def _send(self, kind: str, payload: Any) -> None:
         with self._lock:
@@ -68,6 +72,26 @@ class Reporter:
 
     def log(self, message: str, *, level: str = "info") -> None:
         self._send(msg.LOG, {"job_id": self.job_id, "level": level, "message": message})
+
+    def request(self, kind: str, payload: dict[str, Any], *, timeout: float = 30.0) -> Any:
+        """Ask the supervisor and wait for its REPLY (None on timeout); a cancel or stop that
+        arrives meanwhile is remembered."""
+        request_id = uuid.uuid4().hex
+        self._send(kind, {**payload, "job_id": self.job_id, "request_id": request_id})
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while not self._broken:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._conn.poll(left):
+                    return None
+                got, answer = self._conn.recv()
+                if got == msg.CANCEL and answer == self.job_id:
+                    self._cancelled = True
+                elif got == msg.STOP:
+                    self._cancelled = self.stop_requested = True
+                elif got == msg.REPLY and answer.get("request_id") == request_id:
+                    return answer
+        return None
 
     def cancelled(self) -> bool:
         """Poll the pipe for a cancel (or stop) addressed to this job; cheap, non-blocking."""

@@ -12,6 +12,7 @@ from typing import Any
 RUN = "run"  # payload: {"job": job dict, "settings": settings snapshot, "models_dir": str}
 CANCEL = "cancel"  # payload: job id
 STOP = "stop"  # payload: None
+REPLY = "reply"  # payload: {"request_id", ...}: the answer to a worker's request
 
 # worker -> supervisor
 READY = "ready"  # payload: {"pid": int}
@@ -20,5 +21,7 @@ LOG = "log"  # payload: {"job_id", "level", "message"}
 DONE = "done"  # payload: {"job_id", "result": fields to store}
 FAILED = "failed"  # payload: {"job_id", "error", "error_code", "fields"}
 CANCELLED = "cancelled"  # payload: {"job_id"}
+CACHE_GET = "cache_get"  # payload: {"job_id", "request_id", "key", "texts"} -> REPLY {"found"}
+CACHE_PUT = "cache_put"  # payload: {"job_id", "key", "pairs": [[text, translation], ...]}
 
 Message = tuple[str, Any]

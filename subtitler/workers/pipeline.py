@@ -1,7 +1,9 @@
 """From a queued job to a subtitle file: runs inside a worker process, never on the event loop.
 
-Stages: loading_model -> extracting_audio -> detecting_language -> transcribing -> writing ->
-finalizing, each reported with progress (0-100) and an ETA from the measured speed.
+Stages: loading_model -> extracting_audio -> detecting_language -> transcribing -> [translating]
+-> writing -> finalizing, each reported with progress (0-100) and an ETA from the measured speed.
+A target the audio's language is not gets its cues translated (subtitler.translation); a
+subtitle_translation job translates an existing subtitle and skips the speech stages.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from subtitler.subtitles.cues import CueStyle, build_cues
 from subtitler.subtitles.formats import render
 from subtitler.subtitles.naming import subtitle_path
 from subtitler.subtitles.writer import ensure_writable
+from subtitler.translation import ct2 as translation_models
+from subtitler.translation.stage import needs_provider, precheck, source_cues, translate_cues
+from subtitler.translation.subtitle_job import run_subtitle_translation
 from subtitler.workers.asr_jobs import run_asr, run_detect
 from subtitler.workers.engine import Cancelled, TranscriptionEngine
 from subtitler.workers.job_options import (
@@ -45,6 +50,7 @@ _STAGE_END = {
     Stage.TRANSCRIBING: 95.0,
     Stage.WRITING: 99.0,
 }
+_TRANSLATE_FROM = 80.0  # with a translation, transcribing ends here and translating follows
 
 
 class Reporter(Protocol):
@@ -79,6 +85,7 @@ class JobRunner:
     def unload_if_idle(self) -> None:
         if self._engine is not None:
             self._engine.unload_if_idle(self._idle_unload_seconds)
+        translation_models.unload_idle(self._idle_unload_seconds)
 
     def _engine_for(
         self, model: ResolvedModel, compute_type: str, cpu_threads: int
@@ -115,6 +122,11 @@ class JobRunner:
         if job.get("job_type") in (JobType.ASR, JobType.LANGUAGE_DETECTION):
             return self._run_asr(job=job, settings=settings, models_dir=models_dir,
                                  options=options, reporter=reporter)  # fmt: skip
+        if job.get("job_type") == JobType.SUBTITLE_TRANSLATION:
+            done = run_subtitle_translation(job=job, settings=settings, reporter=reporter,
+                                            device=self.device)  # fmt: skip
+            if done is not None:
+                return done
         started = time.monotonic()
         media = Path(job["file_path"])
         target = job.get("target_lang")
@@ -131,6 +143,9 @@ class JobRunner:
         track, why = _pick_track(tracks, rule.get("audio_track"), source, options)
         reporter.log(f"audio track {track.index} chosen: {why}")
         source = source or track.language
+        translator = None  # checked before any work when the languages are known
+        if needs_provider(settings, source=source, target=target):
+            translator = precheck(settings, source=source, target=target, device=self.device)
         audio = extract_audio(media, track=track.index, cancel=check_cancel)
         if audio.offset:
             reporter.log(f"audio starts at {audio.offset:+.3f} s; cue times compensated")
@@ -146,7 +161,10 @@ class JobRunner:
         engine, loaded = self._load(
             settings=settings, preset=job["quality_preset"], models_dir=models_dir,
             language=to_alpha2(source) if source else None,
-            task="translate" if target and same_language(target, ENGLISH) else "transcribe",
+            task="translate"
+            if target and same_language(target, ENGLISH) and translator is None
+            and settings.get("translation_english_via", "whisper") == "whisper"
+            else "transcribe",
             options=options, reporter=reporter, override=job_model(job),
         )  # fmt: skip
         fields.update(loaded)
@@ -156,10 +174,16 @@ class JobRunner:
             source = self._detect(engine, audio.samples, options, reporter, fields)
             _check_rule_language(source, rule, fields)
         fields["source_lang"] = source
-        task = _task_for(source=source, target=target, fields=fields)
+        if translator is None and needs_provider(settings, source=source, target=target):
+            translator = precheck(settings, source=source, target=target, device=self.device)
+        task = (
+            "transcribe" if translator else _task_for(source=source, target=target, fields=fields)
+        )
 
         reporter.progress(_STAGE_END[Stage.DETECTING_LANGUAGE], stage=Stage.TRANSCRIBING)
         low, high = _STAGE_END[Stage.DETECTING_LANGUAGE], _STAGE_END[Stage.TRANSCRIBING]
+        if translator is not None:
+            high = _TRANSLATE_FROM
 
         def on_progress(fraction: float, eta: float | None) -> None:
             reporter.progress(low + (high - low) * fraction, stage=Stage.TRANSCRIBING,
@@ -183,7 +207,7 @@ class JobRunner:
                     "processing_time_seconds": round(time.monotonic() - started, 2)}  # fmt: skip
         fields["speech_detected"] = True
 
-        reporter.progress(_STAGE_END[Stage.TRANSCRIBING], stage=Stage.WRITING)
+        reporter.progress(high, stage=Stage.TRANSLATING if translator else Stage.WRITING)
         out_language = ENGLISH if task == "translate" else source
         style = CueStyle.from_settings(settings, language=to_alpha2(out_language or "") or None)
         segments = clean_segments(
@@ -191,6 +215,14 @@ class JobRunner:
             strip_annotations=style.strip_annotations,
         )  # fmt: skip
         cues = build_cues(segments, style)
+        if translator is not None and target:
+            cues = translate_cues(
+                source_cues(cues), provider=translator, source=source, target=target,
+                style=style, reporter=reporter, low=_TRANSLATE_FROM,
+                high=_STAGE_END[Stage.TRANSCRIBING], fields=fields,
+            )  # fmt: skip
+            out_language = target
+            reporter.progress(_STAGE_END[Stage.TRANSCRIBING], stage=Stage.WRITING)
         output = output_options(settings, fmt=job.get("output_format"),
                                 variant=job.get("variant") or None)  # fmt: skip
         path = subtitle_path(media, language=out_language, options=output)
@@ -341,14 +373,14 @@ def _check_rule_language(source: str, rule: Mapping[str, Any], fields: dict[str,
 
 def _task_for(*, source: str | None, target: str | None, fields: dict[str, Any]) -> str:
     """transcribe writes the audio's language; an English target on other audio uses Whisper's
-    translate task; any other target language needs a translation backend we do not have yet."""
+    translate task (other targets go through subtitler.translation before this is asked)."""
     if not target or same_language(target, source):
         return "transcribe"
     if same_language(target, ENGLISH):
         return "translate"
     raise JobFailed(
         f"the audio is {source or 'in an unknown language'} and the target is {target}: "
-        "translation to languages other than English is not available yet",
+        "no translation provider can reach it",
         code="translation_unavailable",
         fields=fields,
     )

@@ -25,6 +25,7 @@ from subtitler.jobs.results import JobResults
 from subtitler.jobs.schemas import job_payload
 from subtitler.security.spawn import make_spawn_safe
 from subtitler.subtitles.registry import WrittenSubtitles
+from subtitler.translation.cache_store import TranslationCacheStore
 from subtitler.workers import messages as msg
 from subtitler.workers.child import worker_main
 
@@ -82,6 +83,7 @@ class SupervisedWorker:
         self._log_level = log_level
         self._crashed_jobs = crashed_jobs
         self._written = written
+        self._translation_cache = TranslationCacheStore(queue._db)
         self._vram_probe = vram_probe
         self._publish = publish
         self._results = results
@@ -215,6 +217,10 @@ class SupervisedWorker:
                     self.state.stage = payload["stage"]
                     if not still_mine:
                         self.cancel_job(job.id)
+                elif kind in (msg.CACHE_GET, msg.CACHE_PUT):
+                    answer = await self._translation_cache.handle(kind, payload)
+                    if answer is not None:
+                        self._send((msg.REPLY, answer))
                 elif kind == msg.LOG:
                     await self._queue.log(job.id, payload["message"], level=payload["level"])
                 elif kind == msg.DONE:

@@ -16,13 +16,14 @@ async def _create(client: httpx.AsyncClient, path: Path, **extra: object) -> htt
 
 
 async def test_create_job_returns_every_field(client: httpx.AsyncClient, media_file: Path) -> None:
-    resp = await _create(client, media_file, source_lang="ja", quality_preset="fast", priority=7)
+    # Spanish audio to a Spanish subtitle: no translation, so no provider pre-check (issue 9)
+    resp = await _create(client, media_file, source_lang="es", quality_preset="fast", priority=7)
     assert resp.status_code == 201, resp.text
     job = resp.json()
     assert job["status"] == "queued"
     assert job["file_path"] == str(media_file)
     assert job["file_name"] == "Show S01E01.mkv"
-    assert job["source_lang"] == "jpn"  # normalised to ISO 639-2
+    assert job["source_lang"] == "spa"  # normalised to ISO 639-2
     assert job["target_lang"] == "spa"
     assert job["quality_preset"] == "fast"
     assert job["priority"] == 7

@@ -3,7 +3,7 @@ import { computed, ref } from 'vue'
 import { get, put } from '@/api/client'
 import type { Setting } from '@/api/types'
 
-export const CATEGORY_ORDER = ['general', 'workers', 'transcription', 'subtitles', 'scanner', 'bazarr']
+export const CATEGORY_ORDER = ['general', 'workers', 'transcription', 'translation', 'subtitles', 'scanner', 'bazarr']
 
 export const useSettingsStore = defineStore('settings', () => {
   const settings = ref<Setting[]>([])

@@ -1,0 +1,106 @@
+"""Translated cues re-flowed to the readability norms (subtitle-style.md) with the source timing.
+
+Each cue's translation is wrapped with the cue builder's line breaker (<= 42 characters a line,
+<= 2 lines, balanced, breaks at punctuation); a translation too long for one cue is split at the
+cue builder's break points into several cues that share the cue's time. A cue shorter than its
+reading time (characters / max CPS, and the minimum duration) borrows from the gap after it, then
+the gap before it; cues never overlap and keep the minimum gap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from subtitler.subtitles.cues import Cue, CueStyle, Segment, Word, _estimate_words, _group, wrap
+from subtitler.translation.markup import SourceCue, Unit, strip_tags
+
+
+@dataclass(frozen=True, slots=True)
+class TranslatedCue:
+    source: SourceCue
+    units: tuple[Unit, ...]  # translated, same order as source.units()
+
+
+def reflow(cues: Sequence[TranslatedCue], style: CueStyle) -> list[Cue]:
+    """Readable cues in time order (lines carry inline tags; the ASS prefix leads line one)."""
+    ordered = sorted(cues, key=lambda c: (c.source.start, c.source.end))
+    gap, lead = style.min_gap, style.max_lead
+    out: list[Cue] = []
+    prev_end = -gap
+    for i, cue in enumerate(ordered):
+        pieces = _pieces(cue, style)
+        if not pieces:
+            continue
+        start, end = cue.source.start, max(cue.source.end, cue.source.start + 0.1)
+        next_start = ordered[i + 1].source.start if i + 1 < len(ordered) else float("inf")
+        chars = sum(len(strip_tags(line)) for piece in pieces for line in piece)
+        need = max(style.min_duration * len(pieces), chars / style.cps)
+        need = min(need, style.max_duration * len(pieces))
+        start = max(start, prev_end + gap)
+        if end - start < need:  # borrow from the gap after, then the gap before
+            end = max(end, min(start + need, next_start - gap))
+        if end - start < need:
+            start = max(prev_end + gap, start - min(lead, need - (end - start)), 0.0)
+        end = max(end, start + 0.1 * len(pieces))  # overlapping source cues: stay visible
+        out.extend(_spread(pieces, start, end, cue.source.prefix, style))
+        prev_end = out[-1].end
+    return out
+
+
+def _pieces(cue: TranslatedCue, style: CueStyle) -> list[list[str]]:
+    """The lines of each cue this translation becomes (usually one cue)."""
+    units = [u for u in cue.units if u.text.strip()]
+    if not units:
+        return []
+    if cue.source.dialogue and len(units) <= style.max_lines:
+        lines = ["- " + _italic(u.text) if u.italic else "- " + u.text for u in units]
+        if all(len(strip_tags(line)) <= style.line_chars for line in lines):
+            return [lines]
+        units = [Unit(text="- " + u.text, italic=u.italic) for u in units]
+    italic = all(u.italic for u in units)
+    text = " ".join(u.text if italic or not u.italic else _italic(u.text) for u in units)
+    words = _estimate_words(Segment(start=0.0, end=max(len(text), 1) / 100, text=text))
+    groups = _group(list(words), style) if words else []
+    pieces = []
+    for group in groups:
+        lines = wrap(group, style) or ["".join(w.word for w in group).strip()]
+        pieces.append([_italic(line) if italic else line for line in _balance(lines)])
+    return pieces
+
+
+def _italic(text: str) -> str:
+    return f"<i>{text}</i>"
+
+
+def _balance(lines: list[str]) -> list[str]:
+    """Inline tags split across a line break are closed and reopened on each line."""
+    out, carried = [], ""
+    for line in lines:
+        text = carried + line
+        opened = [t for t in "ibu" if text.count(f"<{t}>") > text.count(f"</{t}>")]
+        carried = "".join(f"<{t}>" for t in opened)
+        out.append(text + "".join(f"</{t}>" for t in reversed(opened)))
+    return out
+
+
+def _spread(
+    pieces: list[list[str]], start: float, end: float, prefix: str, style: CueStyle
+) -> list[Cue]:
+    """Share [start, end] between the pieces by their length, a minimum gap between them."""
+    total = sum(max(1, sum(len(strip_tags(x)) for x in piece)) for piece in pieces)
+    gaps = style.min_gap * (len(pieces) - 1)
+    span = max(end - start - gaps, 0.1 * len(pieces))
+    cues, t = [], start
+    for piece in pieces:
+        share = span * max(1, sum(len(strip_tags(x)) for x in piece)) / total
+        piece_end = t + min(share, style.max_duration)
+        lines = tuple([prefix + piece[0], *piece[1:]]) if prefix else tuple(piece)
+        cues.append(Cue(start=round(t, 3), end=round(piece_end, 3), lines=lines))
+        t = t + share + style.min_gap
+    return cues
+
+
+def words_of(text: str) -> list[Word]:
+    """Estimated words of a text (exposed for tests)."""
+    return list(_estimate_words(Segment(start=0.0, end=1.0, text=text)))
