@@ -19,6 +19,7 @@ from subtitler.config import Config
 from subtitler.db import Database
 from subtitler.db.migrate import migrate
 from subtitler.events import EventBus
+from subtitler.integrations import IntegrationsService
 from subtitler.jobs import JobQueue, JobService
 from subtitler.jobs.listing import JobListing
 from subtitler.rules.service import RulesService
@@ -77,6 +78,10 @@ class Daemon:
             spool_dir=config.spool_dir,
             results_dir=config.data_dir / "asr",
         )
+        self.integrations = IntegrationsService(
+            db=self.db, settings=self.settings, bus=self.bus, queue=self.queue,
+            rules=self.rules, library=self.library,
+        )  # fmt: skip
         self.stop_event = asyncio.Event()
         self.started = False
         self._started_monotonic: float | None = None
@@ -114,6 +119,7 @@ class Daemon:
         self.stop_event.clear()
         self._started_monotonic = time.monotonic()
         self.started = True
+        await self.integrations.start()  # before the scanner: scan events reach webhooks
         await self.scanner.start()  # scheduler and watcher as the settings say
         gc.freeze()  # start-up objects live forever: keep them out of every later GC pass
         logger.info("subtitler %s ready (node %s)", self.version, self.config.node_id)
@@ -123,6 +129,7 @@ class Daemon:
             return
         self.stop_event.set()
         await self.scanner.stop()
+        await self.integrations.stop()
         await self.pool.shutdown(timeout=POOL_STOP_TIMEOUT)
         await self.asr.stop()
         await self.cpu.stop()

@@ -12,6 +12,7 @@ from subtitler.api.auth import ApiKeyMiddleware
 from subtitler.api.errors import install_error_handlers
 from subtitler.api.routes import (
     bazarr,
+    connections,
     events,
     filesystem,
     jobs,
@@ -22,6 +23,7 @@ from subtitler.api.routes import (
     settings,
     setup,
     system,
+    webhooks,
     workers,
 )
 from subtitler.api.static import mount_frontend
@@ -61,6 +63,8 @@ def create_app(daemon: Daemon) -> FastAPI:
         events,
         bazarr,
         openai,
+        webhooks,
+        connections,
     ):
         app.include_router(module.router)
     app.add_middleware(ApiKeyMiddleware, settings_reader=daemon.settings.get)

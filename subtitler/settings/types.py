@@ -14,6 +14,7 @@ CATEGORIES: tuple[str, ...] = (
     "subtitles",
     "scanner",
     "bazarr",
+    "integrations",
 )
 
 _TRUE = {"true", "1", "yes", "on"}

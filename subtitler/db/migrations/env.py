@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from subtitler.db import models_integrations  # noqa: F401  (its tables in the metadata)
 from subtitler.db.models import Base
 
 target_metadata = Base.metadata
