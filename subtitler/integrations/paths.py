@@ -49,3 +49,32 @@ def to_theirs(path: str, mappings: Mappings) -> str:
     """Our path as theirs (reverse mapping); unchanged when no mapping covers it."""
     mapped = _swap(path, ((m[1], m[0]) for m in mappings)) if mappings else None
     return mapped if mapped is not None else path
+
+
+def their_views(paths: Sequence[str], mappings: Mappings) -> list[list[str]]:
+    """Every way a server may see `paths` (ours): one list per mapping that covers the first
+    path, most specific first, then the paths unchanged. Several senders may see one folder
+    under different names; the caller picks the view inside that server's libraries."""
+    views: list[list[str]] = []
+    ranked = sorted(mappings or [], key=lambda m: len(_norm(m[1]).rstrip("/")), reverse=True)
+    for their_root, our_root in ranked:
+        mapped = [_swap(p, [(our_root, their_root)]) for p in paths]
+        if all(m is not None for m in mapped):
+            view = [m for m in mapped if m is not None]
+            if view not in views:
+                views.append(view)
+    if list(paths) not in views:
+        views.append(list(paths))
+    return views
+
+
+def pick_view(views: list[list[str]], roots: Iterable[str]) -> list[str] | None:
+    """The first view whose first path lies under one of `roots`; None when none does (that
+    server does not hold the file). Without any roots known, the first view."""
+    norm_roots = [_norm(r).rstrip("/") for r in roots if r]
+    if not norm_roots:
+        return views[0]
+    for view in views:
+        if any(_under(_norm(view[0]), root) for root in norm_roots):
+            return view
+    return None

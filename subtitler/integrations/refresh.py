@@ -9,7 +9,7 @@ from typing import Any
 
 from subtitler.db.models import Job
 from subtitler.integrations.deliveries import DeliveryLog
-from subtitler.integrations.paths import to_theirs
+from subtitler.integrations.paths import pick_view, their_views
 from subtitler.integrations.servers import Server, ServerError
 from subtitler.jobs.queue import JobQueue
 
@@ -26,15 +26,21 @@ class MediaRefresher:
         """Refresh every connected server named in `media_server_refresh`; how many succeeded."""
         if not job.output_path:
             return 0
-        mappings = self._settings.get("path_mappings") or []
-        video = to_theirs(job.file_path, mappings)
-        subtitle = to_theirs(job.output_path, mappings)
+        views = their_views([job.file_path, job.output_path],
+                            self._settings.get("path_mappings") or [])  # fmt: skip
         done = 0
         for name in self._settings.get("media_server_refresh") or []:
             server = Server.from_settings(name, self._settings)
             if server is None:
                 continue
             try:
+                # Which name does this server know the folder by, if it holds it at all?
+                roots = [p for lib in await server.libraries() for p in lib["paths"]]
+                view = pick_view(views, roots)
+                if view is None:
+                    logger.debug("%s holds no library with %s", name, job.file_path)
+                    continue
+                video, subtitle = view
                 asked = await server.refresh(video=video, subtitle=subtitle)
             except ServerError as exc:
                 await self._queue.log(job.id, f"media refresh failed: {exc.detail}",

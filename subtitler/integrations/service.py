@@ -88,7 +88,7 @@ class IntegrationsService:
     async def _handle(self, event: Event) -> None:
         try:
             if event.type == "job_updated" and event.data.get("status") in TERMINAL:
-                await self._job_ended(str(event.data["id"]))
+                await self._job_ended(str(event.data["id"]), str(event.data["status"]))
             elif event.type == "scan_finished":
                 await self.webhooks("scan.finished", event.data)
             elif event.type == "worker_updated":
@@ -96,21 +96,20 @@ class IntegrationsService:
         except Exception:
             logger.exception("integrations: handling %s failed", event.type)
 
-    async def _job_ended(self, job_id: str) -> None:
+    async def _job_ended(self, job_id: str, status: str) -> None:
+        """The event's status decides (the row may have moved on, e.g. a quick retry)."""
+        name = TERMINAL[status]
         job = await self._queue.get(job_id)
-        name = TERMINAL.get(job.status)
-        if name is None:
-            return
-        data = job_payload(job)
-        if job.status == JobStatus.COMPLETED:
+        data = {**job_payload(job), "status": status}
+        if status == JobStatus.COMPLETED:
             await self.refresher.after_subtitle(job)
         await self.callback(job, event=name, data=data)
         if name != "job.cancelled":
             await self.webhooks(name, data, job_ids=[job.id])
-        if job.status == JobStatus.FAILED:
+        if status == JobStatus.FAILED:
             await self.apprise.add(f"failed: {job.file_name} ({job.error_code}: {job.error})",
                                    failure=True)  # fmt: skip
-        elif job.status == JobStatus.COMPLETED and self._settings.get("apprise_on_completed"):
+        elif status == JobStatus.COMPLETED and self._settings.get("apprise_on_completed"):
             await self.apprise.add(f"subtitle written: {job.output_path}", failure=False)
 
     async def callback(

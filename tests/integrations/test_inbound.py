@@ -84,8 +84,9 @@ async def test_test_events_are_answered_and_queue_nothing(
         answer = await post(remote, wired, sender, name)
         assert answer.status_code == 200, answer.text
         assert answer.json()["status"] == "ok" and answer.json()["event"] in (
-            "Test", "system.notificationtest"
-        )  # fmt: skip
+            "Test",
+            "system.notificationtest",
+        )
     tautulli = await remote.post(hook(wired, "tautulli"), json={"event": "test"})
     assert tautulli.json()["status"] == "ok"
     assert await jobs(wired) == []
@@ -95,8 +96,11 @@ async def test_unknown_events_are_ignored_with_a_reason(
     remote: httpx.AsyncClient, wired: Daemon
 ) -> None:
     grab = (await post(remote, wired, "sonarr", "sonarr_grab.json")).json()
-    assert grab == {"status": "ignored", "event": "Grab",
-                    "reason": "Sonarr event Grab does not bring a new file"}  # fmt: skip
+    assert grab == {
+        "status": "ignored",
+        "event": "Grab",
+        "reason": "Sonarr event Grab does not bring a new file",
+    }
     season = (await post(remote, wired, "jellyfin", "jellyfin_item_added_season.json")).json()
     assert season["status"] == "ignored" and "Season is not a video" in season["reason"]
     plex = await remote.post(
@@ -112,8 +116,11 @@ async def test_bad_input(remote: httpx.AsyncClient, wired: Daemon, lib: Lib) -> 
     assert wrong.status_code == 401 and wrong.json()["detail"] == "Invalid API key"
     missing = await remote.post("/api/webhooks/radarr", json=payload("radarr_download.json"))
     assert missing.status_code == 401
-    garbage = await remote.post(hook(wired, "sonarr"), content=b"\x00not json{",
-                                headers={"Content-Type": "application/json"})  # fmt: skip
+    garbage = await remote.post(
+        hook(wired, "sonarr"),
+        content=b"\x00not json{",
+        headers={"Content-Type": "application/json"},
+    )
     assert garbage.status_code == 400
     assert garbage.json()["code"] == "webhook_malformed"
     assert "not valid JSON" in garbage.json()["detail"]
