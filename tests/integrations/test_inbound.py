@@ -133,6 +133,12 @@ async def test_bad_input(remote: httpx.AsyncClient, wired: Daemon, lib: Lib) -> 
     assert (await remote.post(hook(wired, "sonarr"), json=no_path)).status_code == 400
     no_field = await remote.post(hook(wired, "plex"), files={"thumb": ("t.jpg", b"\xff\xd8")})
     assert no_field.status_code == 400 and "payload" in no_field.json()["detail"]
+    page = await remote.post(
+        hook(wired, "sonarr"),
+        json=payload("sonarr_download.json"),
+        headers={"Origin": "http://evil.example"},
+    )
+    assert page.status_code == 403 and page.json()["code"] == "cross_origin"
     huge = await remote.post(hook(wired, "sonarr"), content=b" " * (5 * 1024 * 1024))
     assert huge.status_code == 413
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 
-from subtitler.errors import SubtitlerError
+from subtitler.errors import Forbidden, SubtitlerError
 from subtitler.settings.specs.integrations import SENDERS
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
@@ -30,8 +31,17 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+def refuse_browsers(request: Request) -> None:
+    """Senders are servers, never browsers: a cross-site page on the LAN (where `local_exempt`
+    needs no key) must not be able to queue work, so a foreign Origin is refused."""
+    origin = request.headers.get("origin")
+    if origin and urlsplit(origin).netloc != request.headers.get("host", ""):
+        raise Forbidden("Webhooks are not accepted from web pages", code="cross_origin")
+
+
 def _handler(sender: str) -> Callable[[Request], Awaitable[dict[str, Any]]]:
     async def receive(request: Request) -> dict[str, Any]:
+        refuse_browsers(request)
         raw = await read_body(request)
         intake = request.app.state.daemon.integrations.intake
         return await intake.receive(
