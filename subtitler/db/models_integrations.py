@@ -27,5 +27,9 @@ class IntegrationDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     job_ids: Mapped[list[Any]] = mapped_column(JSON, nullable=False, default=list)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # While a signed delivery is pending: what to send where, so a restart resumes it (never
+    # shown by the API; cleared once delivered or given up).
+    url: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_integration_deliveries_created", "created_at", "id"),)

@@ -28,11 +28,12 @@ class DeliveryLog:
         self, *, direction: str, channel: str, event: str, status: str,
         target: str | None = None, detail: str | None = None, attempts: int = 0,
         job_ids: Iterable[str] = (), next_attempt_at: datetime | None = None,
+        url: str | None = None, body: str | None = None,
     ) -> int:  # fmt: skip
         row = IntegrationDelivery(
             direction=direction, channel=channel, event=event[:64], status=status,
             target=target, detail=(detail or None) and detail[:DETAIL_MAX], attempts=attempts,
-            job_ids=list(job_ids), next_attempt_at=next_attempt_at,
+            job_ids=list(job_ids), next_attempt_at=next_attempt_at, url=url, body=body,
         )  # fmt: skip
         async with self._db.write() as session:
             session.add(row)
@@ -77,6 +78,16 @@ class DeliveryLog:
         async with self._db.read() as session:
             rows = (await session.scalars(stmt)).all()
         return [_out(row) for row in rows]
+
+    async def pending(self) -> list[IntegrationDelivery]:
+        """Signed deliveries a previous run left unfinished (to resume)."""
+        stmt = select(IntegrationDelivery).where(
+            IntegrationDelivery.status.in_(("sending", "retrying")),
+            IntegrationDelivery.url.is_not(None),
+            IntegrationDelivery.body.is_not(None),
+        )
+        async with self._db.read() as session:
+            return list((await session.scalars(stmt)).all())
 
     async def get(self, row_id: int) -> dict[str, Any] | None:
         async with self._db.read() as session:

@@ -57,19 +57,44 @@ class SignedSender:
         ).encode()  # fmt: skip
         row_id = await self._log.record(direction="out", channel=channel, event=event,
                                         status="sending", target=safe_target(url),
-                                        job_ids=job_ids or [])  # fmt: skip
+                                        job_ids=job_ids or [], url=url,
+                                        body=body.decode())  # fmt: skip
         if await self._attempt(row_id, url, event, body, attempt=1) is False:
-            task = asyncio.get_running_loop().create_task(self._retry(row_id, url, event, body))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(row_id, url, event, body, done=1, wait=self._backoff(1))
         return await self._log.get(row_id) or {"id": row_id}
 
-    async def _retry(self, row_id: int, url: str, event: str, body: bytes) -> None:
+    async def resume(self) -> int:
+        """Continue the deliveries a stopped daemon left pending (their rows hold url + body)."""
+        rows = await self._log.pending()
+        now = utcnow()
+        for row in rows:
+            wait = (row.next_attempt_at - now).total_seconds() if row.next_attempt_at else 0.0
+            self._spawn(row.id, str(row.url), row.event, str(row.body).encode(),
+                        done=row.attempts, wait=max(0.0, wait))  # fmt: skip
+        if rows:
+            logger.info("resuming %d pending webhook deliveries", len(rows))
+        return len(rows)
+
+    def _spawn(self, row_id: int, url: str, event: str, body: bytes, *, done: int,
+               wait: float) -> None:  # fmt: skip
+        task = asyncio.get_running_loop().create_task(
+            self._retry(row_id, url, event, body, done=done, wait=wait)
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _retry(
+        self, row_id: int, url: str, event: str, body: bytes, *, done: int, wait: float
+    ) -> None:
         retries = int(self._settings.get("notify_retries"))
-        for attempt in range(2, retries + 2):
-            await asyncio.sleep(self._backoff(attempt - 1))
+        for attempt in range(done + 1, retries + 2):
+            await asyncio.sleep(wait)
             if await self._attempt(row_id, url, event, body, attempt=attempt) is not False:
                 return
+            wait = self._backoff(attempt)
+        if done + 1 > retries + 1:  # resumed with no attempts left
+            await self._log.update(row_id, status="failed", url=None, body=None,
+                                   detail="no retries left after a restart")  # fmt: skip
 
     def _backoff(self, done: int) -> float:
         """Wait after `done` failed attempts: base, 2 x base, 4 x base, ..."""
@@ -96,7 +121,7 @@ class SignedSender:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if error is None:
             await self._log.update(row_id, status="delivered", attempts=attempt, detail=None,
-                                   next_attempt_at=None)  # fmt: skip
+                                   next_attempt_at=None, url=None, body=None)  # fmt: skip
             return True
         retries = int(self._settings.get("notify_retries"))
         if attempt <= retries:
@@ -109,7 +134,7 @@ class SignedSender:
         else:
             await self._log.update(row_id, status="failed", attempts=attempt,
                                    detail=f"attempt {attempt} failed: {error}; giving up",
-                                   next_attempt_at=None)  # fmt: skip
+                                   next_attempt_at=None, url=None, body=None)  # fmt: skip
             logger.warning("%s delivery %d to %s failed for good: %s", event, row_id,
                            safe_target(url), error)  # fmt: skip
         return False

@@ -49,6 +49,7 @@ class IntegrationsService:
     async def start(self) -> None:
         if not self._settings.get("notify_signing_secret"):
             await self.rotate_secret()
+        await self.signed.resume()
         sub = self._bus.subscribe(LISTEN)
         self._listener = asyncio.get_running_loop().create_task(self._listen(sub))
 

@@ -197,3 +197,31 @@ async def test_apprise_json_url_with_a_digest(wired: Daemon, lib: Lib) -> None:
     assert digest["message"].count("failed:") == 3
     rows = await wired.integrations.log.recent(channel="apprise")
     assert [r["status"] for r in rows] == ["delivered", "delivered"]
+
+
+async def test_a_pending_delivery_survives_a_restart(config: Any, tmp_path: Path) -> None:
+    """The row holds what to send; a daemon stopped mid-backoff resumes it at start."""
+    answers = iter([503])
+    with fake_server(lambda req: (next(answers, 200), None)) as receiver:
+        first = Daemon(config)
+        await first.start()
+        try:
+            await first.settings.bulk_update({"notify_retry_seconds": 1.0, "notify_retries": 3})
+            row = await first.integrations.signed.send(
+                channel="webhook", url=receiver.url + "/r?k=1", event="job.failed", data={"id": "j"}
+            )
+            assert row["status"] == "retrying" and row["attempts"] == 1
+        finally:
+            await first.stop()  # before the retry is due
+        assert len(receiver.requests) == 1
+        second = Daemon(config)
+        await second.start()
+        try:
+            await eventually(lambda: len(receiver.requests) == 2)
+            await asyncio.sleep(0.2)
+            (done,) = await second.integrations.log.recent(channel="webhook")
+        finally:
+            await second.stop()
+    assert done["status"] == "delivered" and done["attempts"] == 2
+    assert receiver.requests[0].body == receiver.requests[1].body
+    assert receiver.requests[1].path == "/r" and receiver.requests[1].query == {"k": ["1"]}

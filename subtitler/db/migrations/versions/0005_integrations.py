@@ -31,6 +31,8 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("job_ids", sa.JSON(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(), nullable=True),
+        sa.Column("url", sa.Text(), nullable=True),
+        sa.Column("body", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(
