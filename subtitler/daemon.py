@@ -80,7 +80,7 @@ class Daemon:
         )
         self.integrations = IntegrationsService(
             db=self.db, settings=self.settings, bus=self.bus, queue=self.queue,
-            rules=self.rules, library=self.library,
+            rules=self.rules, library=self.library, on_gone=self.scanner.file_gone,
         )  # fmt: skip
         self.stop_event = asyncio.Event()
         self.started = False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,15 +43,18 @@ logger = logging.getLogger(__name__)
 
 LOOKUP_SERVER = {"jellyfin": "jellyfin", "emby": "emby", "plex": "plex", "tautulli": "plex"}
 HAS_CHANNEL = hasattr(Job, "channel")  # branch `jobs` adds it
+GoneHandler = Callable[[str, str, bool], Awaitable[int]]  # (path, reason, is_folder) -> cancelled
 
 
 class Intake:
     def __init__(
         self, *, db: Database, settings: Any, bus: EventBus, queue: JobQueue,
         rules: RulesService, library: MediaLibrary, log: DeliveryLog,
+        on_gone: GoneHandler | None = None,
     ) -> None:  # fmt: skip
         self._db, self._settings, self._bus, self._queue = db, settings, bus, queue
         self._rules, self._library, self._log = rules, library, log
+        self._on_gone = on_gone
 
     async def receive(self, *, sender: str, content_type: str, raw: bytes) -> dict[str, Any]:
         if not self._settings.get(f"webhook_{sender}_enabled"):
@@ -79,6 +83,7 @@ class Intake:
             if isinstance(looked_up, str):
                 return await self._ignored(sender, inbound.event, looked_up)
             paths = looked_up
+        await self._forget(sender, inbound)
         files = [await self._one(sender, inbound, path) for path in paths]
         job_ids = [j for f in files for j in f["job_ids"]]
         created = [j for f in files for j in f["created"]]
@@ -91,6 +96,15 @@ class Intake:
         if reason:
             answer["reason"] = reason
         return answer
+
+    async def _forget(self, sender: str, inbound: Inbound) -> None:
+        """Cancel queued jobs of files the sender replaced (upgrade) or renamed away, as the
+        watcher would if it saw them go (network shares: it does not)."""
+        mappings = self._settings.get("path_mappings") or []
+        for theirs in inbound.gone:
+            ours = to_ours(theirs, mappings)
+            if ours is not None and self._on_gone is not None:
+                await self._on_gone(ours, f"{inbound.event.lower()} by {sender}", False)
 
     async def _ignored(self, sender: str, event: str, reason: str) -> dict[str, Any]:
         await self._record(sender, event, IGNORED, reason)

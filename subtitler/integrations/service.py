@@ -14,7 +14,7 @@ from subtitler.events import EventBus
 from subtitler.events.bus import Event
 from subtitler.integrations.apprise_digest import AppriseDigest
 from subtitler.integrations.deliveries import DeliveryLog
-from subtitler.integrations.intake import Intake
+from subtitler.integrations.intake import GoneHandler, Intake
 from subtitler.integrations.notify import SignedSender
 from subtitler.integrations.refresh import MediaRefresher
 from subtitler.jobs.queue import JobQueue
@@ -33,12 +33,12 @@ LISTEN = {"job_updated", "scan_finished", "worker_updated"}
 class IntegrationsService:
     def __init__(
         self, *, db: Database, settings: Any, bus: EventBus, queue: JobQueue,
-        rules: RulesService, library: MediaLibrary,
+        rules: RulesService, library: MediaLibrary, on_gone: GoneHandler | None = None,
     ) -> None:  # fmt: skip
         self._settings, self._bus, self._queue = settings, bus, queue
         self.log = DeliveryLog(db)
         self.intake = Intake(db=db, settings=settings, bus=bus, queue=queue, rules=rules,
-                             library=library, log=self.log)  # fmt: skip
+                             library=library, log=self.log, on_gone=on_gone)  # fmt: skip
         self.refresher = MediaRefresher(settings=settings, queue=queue, log=self.log)
         self.signed = SignedSender(settings=settings, log=self.log)
         self.apprise = AppriseDigest(settings=settings, log=self.log)

@@ -5,6 +5,7 @@ to one job, Test events answered, unknown events ignored with a reason, bad inpu
 from __future__ import annotations
 
 import json
+import shutil
 
 import httpx
 
@@ -42,13 +43,31 @@ async def test_sonarr_import_queues_the_mapped_file_once(
     assert await wired.scanner.file_settled(str(lib.episode), str(lib.root)) == 0
     assert len(await jobs(wired)) == 1
 
-    # An upgrade brings a new file: its own job.
+    # An upgrade brings a new file (its own job) and deletes the old one (its queued job goes).
     upgrade = (await post(remote, wired, "sonarr", "sonarr_download_upgrade.json")).json()
     assert upgrade["status"] == "queued"
     assert upgrade["files"][0]["path"] == str(lib.upgrade)
-    assert sorted(j.file_path for j in await jobs(wired)) == sorted(
-        [str(lib.episode), str(lib.upgrade)]
-    )
+    states = {j.file_path: (j.status, j.error) for j in await jobs(wired)}
+    assert states == {
+        str(lib.upgrade): ("queued", None),
+        str(lib.episode): ("cancelled", f"media file gone (download by sonarr): {lib.episode}"),
+    }
+
+
+async def test_a_rename_moves_the_queued_work_to_the_new_name(
+    remote: httpx.AsyncClient, wired: Daemon, lib: Lib
+) -> None:
+    old = lib.episode.with_name("The.Expanse.S01E01.mkv")
+    shutil.copyfile(lib.episode, old)
+    before = payload("sonarr_download.json")
+    before["episodeFile"]["path"] = "/tv/The Expanse/Season 01/The.Expanse.S01E01.mkv"
+    first = (await remote.post(hook(wired, "sonarr"), json=before)).json()
+    assert first["status"] == "queued" and first["files"][0]["path"] == str(old)
+    old.rename(lib.episode.with_name("gone.tmp"))  # Sonarr renames on disk, then tells us
+    renamed = (await post(remote, wired, "sonarr", "sonarr_rename.json")).json()
+    assert renamed["status"] == "queued" and renamed["files"][0]["path"] == str(lib.episode)
+    states = {j.file_path: j.status for j in await jobs(wired)}
+    assert states == {str(old): "cancelled", str(lib.episode): "queued"}
 
 
 async def test_every_sender_maps_its_own_view_of_the_same_movie(

@@ -22,7 +22,7 @@ from subtitler.integrations.parsers.common import (
 IMPORT_EVENTS = {"Download", "ImportComplete"}
 
 
-def _paths(files: Any, where: str) -> list[str]:
+def _paths(files: Any, where: str, key: str = "path") -> list[str]:
     if files is None:
         return []
     if isinstance(files, dict):
@@ -31,10 +31,17 @@ def _paths(files: Any, where: str) -> list[str]:
         raise MalformedWebhook(f"{where} must be an object or a list")
     paths: list[str] = []
     for item in files:
-        path = text(obj(item, where).get("path"))
+        path = text(obj(item, where).get(key))
         if path and path not in paths:
             paths.append(path)
     return paths
+
+
+def _gone(body: dict[str, Any], renamed: str) -> list[str]:
+    """Old paths: an upgrade's `deletedFiles`, a rename's `previousPath`s."""
+    return _paths(body.get("deletedFiles"), "deletedFiles") + _paths(
+        body.get(renamed), renamed, key="previousPath"
+    )
 
 
 def _event(body: dict[str, Any]) -> str:
@@ -58,7 +65,8 @@ def parse_sonarr(body: dict[str, Any]) -> Inbound:
         return Inbound.ignored(event, f"Sonarr event {event} does not bring a new file")
     if not paths:
         raise MalformedWebhook(f"Sonarr {event} without an episode file path")
-    return Inbound(event=event, kind=IMPORT, paths=paths, title=title)
+    gone = [p for p in _gone(body, "renamedEpisodeFiles") if p not in paths]
+    return Inbound(event=event, kind=IMPORT, paths=paths, title=title, gone=gone)
 
 
 def parse_radarr(body: dict[str, Any]) -> Inbound:
@@ -74,4 +82,5 @@ def parse_radarr(body: dict[str, Any]) -> Inbound:
         return Inbound.ignored(event, f"Radarr event {event} does not bring a new file")
     if not paths:
         raise MalformedWebhook(f"Radarr {event} without a movie file path")
-    return Inbound(event=event, kind=IMPORT, paths=paths, title=title)
+    gone = [p for p in _gone(body, "renamedMovieFiles") if p not in paths]
+    return Inbound(event=event, kind=IMPORT, paths=paths, title=title, gone=gone)

@@ -30,6 +30,7 @@ class Inbound:
     item_ids: list[str] = field(default_factory=list)
     reason: str | None = None
     title: str | None = None
+    gone: list[str] = field(default_factory=list)  # files the sender removed or renamed away
 
     @classmethod
     def ignored(cls, event: str, reason: str) -> Inbound:
