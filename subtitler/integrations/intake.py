@@ -41,7 +41,9 @@ from subtitler.scanner.planner import job_fields, plan
 
 logger = logging.getLogger(__name__)
 
-LOOKUP_SERVER = {"jellyfin": "jellyfin", "emby": "emby", "plex": "plex", "tautulli": "plex"}
+# Who can turn a sender's item id into a path (first one connected wins).
+LOOKUP_SERVERS = {"jellyfin": ("jellyfin",), "emby": ("emby",), "plex": ("plex",),
+                  "tautulli": ("plex", "tautulli")}  # fmt: skip
 HAS_CHANNEL = hasattr(Job, "channel")  # branch `jobs` adds it
 GoneHandler = Callable[[str, str, bool], Awaitable[int]]  # (path, reason, is_folder) -> cancelled
 
@@ -119,8 +121,10 @@ class Intake:
 
     async def _lookup(self, sender: str, inbound: Inbound) -> list[str] | str:
         """Paths of the payload's item ids through that server's API (a reason when we can't)."""
-        name = LOOKUP_SERVER[sender]
-        server = Server.from_settings(name, self._settings)
+        names = LOOKUP_SERVERS[sender]
+        connected = [s for s in (Server.from_settings(n, self._settings) for n in names) if s]
+        server = connected[0] if connected else None
+        name = server.name if server else names[0]
         if server is None:
             return (
                 f"{sender} sent item {', '.join(inbound.item_ids)} without a path; set {name}_url "

@@ -86,6 +86,14 @@ class Server:
                 for part in media.get("Part", [])
                 if part.get("file")
             ]
+        if self.name == "tautulli":
+            data = await self._tautulli("get_metadata", rating_key=item_id) or {}
+            return [
+                str(part["file"])
+                for media in data.get("media_info") or []
+                for part in media.get("parts") or []
+                if part.get("file")
+            ]
         raise BadRequest(f"{self.name} has no item look-up")
 
     # --- test ---------------------------------------------------------------------------------
@@ -110,19 +118,24 @@ class Server:
             return await self._tautulli_libraries()
         raise BadRequest(f"unknown server {self.name}")
 
-    async def _tautulli_libraries(self) -> list[dict[str, Any]]:
+    async def _tautulli(self, cmd: str, **params: str) -> Any:
+        """Tautulli's API wants the key in the query: never logged, never in an error."""
         try:
             async with httpx.AsyncClient(timeout=TIMEOUT) as http:
                 response = await http.get(
-                    f"{self.url}/api/v2", params={"apikey": self.token, "cmd": "get_libraries"}
+                    f"{self.url}/api/v2", params={"apikey": self.token, "cmd": cmd, **params}
                 )
             data = response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise ServerError(f"tautulli GET {self.url}/api/v2: {type(exc).__name__}") from None
+            raise ServerError(f"tautulli {cmd} at {self.url}: {type(exc).__name__}") from None
         answer = data.get("response", {}) if isinstance(data, dict) else {}
         if answer.get("result") != "success":
             raise ServerError(f"tautulli: {answer.get('message') or 'the API key was refused'}")
-        return [{"name": lib.get("section_name", ""), "paths": []} for lib in answer["data"]]
+        return answer.get("data")
+
+    async def _tautulli_libraries(self) -> list[dict[str, Any]]:
+        data = await self._tautulli("get_libraries") or []
+        return [{"name": lib.get("section_name", ""), "paths": []} for lib in data]
 
     async def _plex_sections(self) -> list[dict[str, Any]]:
         data = await self.call("GET", "/library/sections")

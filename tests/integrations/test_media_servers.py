@@ -261,3 +261,32 @@ async def test_server_test_lists_libraries_and_maps_an_example(
     sonarr = next(s for s in overview["senders"] if s["name"] == "sonarr")
     assert sonarr["webhook_url"] == f"http://subtitler/api/webhooks/sonarr?apikey={key['apikey']}"
     assert overview["path_mappings"] == mappings(lib)
+
+
+async def test_tautulli_looks_up_a_rating_key_through_its_own_api(
+    remote: httpx.AsyncClient, wired: Daemon, lib: Lib
+) -> None:
+    def tautulli(req: Request) -> Answer:
+        if req.query.get("apikey") != [TOKEN]:
+            return 200, {"response": {"result": "error", "message": "Invalid apikey", "data": {}}}
+        if req.query.get("cmd") == ["get_metadata"] and req.query.get("rating_key") == ["4321"]:
+            media = [{"parts": [{"file": f"/data/tv/{EPISODE}"}]}]
+            return 200, {"response": {"result": "success", "data": {"media_info": media}}}
+        if req.query.get("cmd") == ["get_libraries"]:
+            data = [{"section_id": "2", "section_name": "TV Shows"}]
+            return 200, {"response": {"result": "success", "data": data}}
+        return 200, {"response": {"result": "error", "message": "Unknown cmd", "data": {}}}
+
+    played = payload("tautulli_played.json")
+    played["file"] = ""  # a template without {file}: only the rating key
+    with fake_server(tautulli) as tt:
+        await wired.settings.bulk_update({"tautulli_url": tt.url, "tautulli_api_key": TOKEN})
+        answer = (await remote.post(hook(wired, "tautulli"), json=played)).json()
+        test = await remote.post(
+            "/api/connections/servers/tautulli/test",
+            params={"apikey": wired.settings.get("api_key")},
+        )
+    assert answer["status"] == "queued" and answer["files"][0]["path"] == str(lib.episode)
+    assert test.json()["libraries"] == [{"name": "TV Shows", "paths": []}]
+    (job,) = await jobs(wired)
+    assert job.priority == 50
