@@ -9,8 +9,6 @@ import logging
 import time
 from typing import Any
 
-import apprise
-
 from subtitler.integrations.deliveries import DeliveryLog
 
 logger = logging.getLogger(__name__)
@@ -19,6 +17,8 @@ DIGEST_LINES = 20
 
 
 def _notify(urls: list[str], title: str, body: str, failure: bool) -> tuple[bool, int]:
+    import apprise  # heavy: loaded on the first message, in a thread
+
     app = apprise.Apprise()
     added = sum(1 for url in urls if app.add(url))
     if not added:
