@@ -29,7 +29,7 @@ from subtitler.integrations.parsers import (
     MalformedWebhook,
     decode_body,
 )
-from subtitler.integrations.paths import to_ours
+from subtitler.integrations.paths import to_ours, under
 from subtitler.integrations.servers import Server, ServerError
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import JobStatus
@@ -147,6 +147,10 @@ class Intake:
             out["reason"] = f"{theirs} is outside every path mapping (path_mappings)"
             return out
         out["path"] = ours
+        roots = [str(r) for r in self._settings.get("library_paths") or []]
+        if roots and not any(under(ours, root) for root in roots):
+            out["reason"] = f"{ours} is outside the library folders (library_paths)"
+            return out
         if not await asyncio.to_thread(Path(ours).is_file):
             out["reason"] = f"file not found: {ours} (check path_mappings)"
             return out

@@ -38,6 +38,12 @@ def _swap(path: str, pairs: Iterable[tuple[str, str]]) -> str | None:
     return f"{target}{'' if target.endswith(sep) else sep}{rest.replace('/', sep)}"
 
 
+def under(path: str, root: str) -> bool:
+    """Whether `path` is `root` or inside it (whole components)."""
+    root = _norm(root).rstrip("/")
+    return bool(root) and _under(_norm(path), root)
+
+
 def to_ours(path: str, mappings: Mappings) -> str | None:
     """Their path as ours; unchanged when no mapping is set; None when outside every mapping."""
     if not mappings:

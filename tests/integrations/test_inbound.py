@@ -169,6 +169,11 @@ async def test_bad_input(remote: httpx.AsyncClient, wired: Daemon, lib: Lib) -> 
     assert answer.json()["reason"] == (
         "/downloads/incoming/The.Expanse.S01E01.mkv is outside every path mapping (path_mappings)"
     )
+    await wired.settings.update("library_paths", [str(lib.tv)])
+    films = (await post(remote, wired, "radarr", "radarr_download.json")).json()
+    assert films["status"] == "ignored"
+    assert films["reason"] == f"{lib.movie} is outside the library folders (library_paths)"
+    await wired.settings.update("library_paths", [])
     gone = payload("radarr_download.json")
     gone["movieFile"]["path"] = "/movies/Gone (2020)/Gone.mkv"
     missing_file = (await remote.post(hook(wired, "radarr"), json=gone)).json()

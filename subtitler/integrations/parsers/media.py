@@ -63,6 +63,7 @@ def parse_emby(body: dict[str, Any]) -> Inbound:
     event = text(body.get("Event"))
     if event is None:
         raise MalformedWebhook("no Event: is this an Emby webhook?")
+    event = event.lower()  # some Emby versions and plugins send "Library.New"
     if event == "system.notificationtest":
         return Inbound(event=event, kind=TEST)
     kind = _kind_or_ignored(event, {"library.new": IMPORT, "playback.start": PLAYBACK}, "Emby")
