@@ -21,6 +21,7 @@ from subtitler.config import Config
 from subtitler.db import Database
 from subtitler.db.migrate import migrate
 from subtitler.events import EventBus
+from subtitler.integrations import IntegrationsService
 from subtitler.jobs import JobQueue, JobService
 from subtitler.jobs import metrics as job_metrics
 from subtitler.jobs.control import JobControl
@@ -99,6 +100,10 @@ class Daemon:
         self.monitor = HealthMonitor(
             data_dir=config.data_dir, db_file=config.db_path, settings=self.settings.get
         )
+        self.integrations = IntegrationsService(
+            db=self.db, settings=self.settings, bus=self.bus, queue=self.queue,
+            rules=self.rules, library=self.library, on_gone=self.scanner.file_gone,
+        )  # fmt: skip
         self.stop_event = asyncio.Event()
         self.started = False
         self._started_monotonic: float | None = None
@@ -145,6 +150,7 @@ class Daemon:
         self.stop_event.clear()
         self._started_monotonic = time.monotonic()
         self.started = True
+        await self.integrations.start()  # before the scanner: scan events reach webhooks
         await self.scanner.start()  # scheduler and watcher as the settings say
         await self.monitor.start()  # periodic quick_check and backups for /health
         self._watch_sighup()
@@ -158,6 +164,7 @@ class Daemon:
         self._unwatch_sighup()
         await self.monitor.stop()
         await self.scanner.stop()
+        await self.integrations.stop()
         await self.pool.shutdown(timeout=POOL_STOP_TIMEOUT)
         await self.asr.stop()
         await self.cpu.stop()

@@ -7,6 +7,7 @@ export const routes = [
   { path: '/rules', name: 'rules', component: () => import('@/views/RulesView.vue'), meta: { title: 'Rules' } },
   { path: '/scanner', name: 'scanner', component: () => import('@/views/ScannerView.vue'), meta: { title: 'Scanner' } },
   { path: '/workers', name: 'workers', component: () => import('@/views/WorkersView.vue'), meta: { title: 'Workers' } },
+  { path: '/connections', name: 'connections', component: () => import('@/views/ConnectionsView.vue'), meta: { title: 'Connections' } },
   { path: '/settings', name: 'settings', component: () => import('@/views/SettingsView.vue'), meta: { title: 'Settings' } },
   { path: '/setup', name: 'setup', component: () => import('@/views/SetupView.vue'), meta: { title: 'Setup' } },
   { path: '/:pathMatch(.*)*', redirect: '/' },

@@ -15,6 +15,7 @@ from subtitler.api.openapi import ERROR_RESPONSES, install_openapi
 from subtitler.api.routes import (
     bazarr,
     capabilities,
+    connections,
     events,
     filesystem,
     job_actions,
@@ -29,6 +30,7 @@ from subtitler.api.routes import (
     system,
     tokens,
     translation,
+    webhooks,
     workers,
 )
 from subtitler.api.static import mount_frontend
@@ -73,6 +75,8 @@ def create_app(daemon: Daemon) -> FastAPI:
         bazarr,
         openai,
         translation,
+        webhooks,
+        connections,
     ):
         app.include_router(module.router, responses=ERROR_RESPONSES)  # errors in the OpenAPI
     install_openapi(app)

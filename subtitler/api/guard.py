@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 UPLOAD_PREFIXES = ("/asr", "/detect-language", "/v1/audio/")
 JSON_PREFIX = "/api/"
+# Senders we do not control (Plex posts multipart, others text): their routes judge the body.
+FREE_BODY_PREFIXES = ("/api/webhooks/",)
 MAX_PATH_CHARS = 4096
 MAX_QUERY_CHARS = 16384
 
@@ -215,7 +217,11 @@ class GuardMiddleware:
                 await send_error(send, 413, _too_large("request body", limit), "body_too_large",
                                  [(b"connection", b"close")])  # fmt: skip
                 return
-        if path.startswith(JSON_PREFIX) and not _is_json_type(content_type):
+        if (
+            path.startswith(JSON_PREFIX)
+            and not path.startswith(FREE_BODY_PREFIXES)
+            and not _is_json_type(content_type)
+        ):
             await send_error(
                 send,
                 415,

@@ -15,6 +15,7 @@ CATEGORIES: tuple[str, ...] = (
     "scanner",
     "bazarr",
     "translation",
+    "integrations",
 )
 
 _TRUE = {"true", "1", "yes", "on"}

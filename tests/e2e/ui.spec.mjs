@@ -110,6 +110,14 @@ try {
   await page.getByLabel(/Scan the library every/).fill('720')
   await page.getByText('Scans every 12 hours.').waitFor()
   await shot('setup-schedule')
+  await page.getByTestId('wizard-next').click()
+  step('standalone: connections (copy the Sonarr URL)')
+  await page.getByTestId('step-connections').waitFor()
+  await page.getByTestId('choose-sonarr').check()
+  const sonarrUrl = await page.locator('#hook-sonarr').inputValue()
+  const hookKey = (await api('/api/settings/api_key')).value
+  if (!sonarrUrl.endsWith('/api/webhooks/sonarr?apikey=' + hookKey)) throw new Error(`wrong Sonarr URL ${sonarrUrl}`)
+  await shot('setup-connections')
   await page.getByTestId('wizard-finish').click()
   await page.waitForURL(BASE + '/')
   await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor()
@@ -305,6 +313,18 @@ try {
   await page.locator('.gauge').first().waitFor()
   await page.waitForTimeout(6500) // a few resource samples for the charts
   await shot('dashboard')
+
+  // ---------------------------------------------------------------- connections
+  step('connections: a Sonarr Test delivery shows in the delivery log')
+  await api('/api/webhooks/sonarr', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ eventType: 'Test', series: { id: 1, title: 'Test Title', path: 'C:\\testpath' }, episodes: [] }),
+  })
+  await nav('Connections')
+  await page.getByTestId('choose-sonarr').waitFor()
+  await page.getByTestId('deliveries').getByText('test answered').waitFor()
+  await shot('connections')
 
   // ---------------------------------------------------------------- settings
   step('settings: a bad value shows the API error in place')

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from subtitler.db import models_translation  # noqa: F401  (its table in the metadata)
+from subtitler.db import (
+    models_integrations,  # noqa: F401  (its tables in the metadata)
+    models_translation,  # noqa: F401  (its table in the metadata)
+)
 from subtitler.db.models import Base
 
 target_metadata = Base.metadata
