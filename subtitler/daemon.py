@@ -19,8 +19,11 @@ from subtitler.config import Config
 from subtitler.db import Database
 from subtitler.db.migrate import migrate
 from subtitler.events import EventBus
+from subtitler.history import SubtitleHistory
 from subtitler.jobs import JobQueue, JobService
 from subtitler.jobs.listing import JobListing
+from subtitler.library import LibraryIndex, LibraryService
+from subtitler.logging_setup import ensure_file_logging
 from subtitler.rules.service import RulesService
 from subtitler.scanner.library import MediaLibrary
 from subtitler.scanner.service import ScannerService
@@ -28,6 +31,7 @@ from subtitler.settings import SettingsService
 from subtitler.setup import SetupService
 from subtitler.subtitles.registry import WrittenSubtitles
 from subtitler.system.resources import CpuSampler, Nvml
+from subtitler.system.tasks import SystemTasks
 from subtitler.workers.pool import WorkerPool
 
 logger = logging.getLogger(__name__)
@@ -54,7 +58,12 @@ class Daemon:
             queue=self.queue,
             rules=self.rules,
             library=self.library,
+            index=LibraryIndex(self.db),
         )
+        self.library_service = LibraryService(db=self.db, jobs=self.jobs, settings=self.settings)
+        self.history = SubtitleHistory(self.db)
+        self.tasks = SystemTasks(self)
+        self._log_handler: logging.Handler | None = None
         self.setup = SetupService(
             self.db, self.settings, rules=self.rules, host=config.host, port=config.port
         )
@@ -69,6 +78,7 @@ class Daemon:
             log_level=config.log_level,
             written=WrittenSubtitles(self.db),
         )
+        self.setup.pool, self.setup.scanner = self.pool, self.scanner
         self.asr = AsrService(
             db=self.db,
             queue=self.queue,
@@ -91,6 +101,7 @@ class Daemon:
         if self.started:
             return
         self.config.ensure_dirs()
+        self._log_handler = ensure_file_logging(self.config.logs_dir)  # the Logs page reads it
         self.bus.bind_loop(asyncio.get_running_loop())
         backup = await migrate(self.db, sqlite_file=self.config.db_path)
         if backup:
@@ -129,6 +140,10 @@ class Daemon:
         await self.db.dispose()
         self.started = False
         logger.info("subtitler stopped")
+        if self._log_handler is not None:
+            logging.getLogger().removeHandler(self._log_handler)
+            self._log_handler.close()
+            self._log_handler = None
 
     def _clean_spool(self) -> None:
         """Spool files belong to requests of a previous run; nobody will read them again."""

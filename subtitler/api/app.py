@@ -12,15 +12,18 @@ from subtitler.api.auth import ApiKeyMiddleware
 from subtitler.api.errors import install_error_handlers
 from subtitler.api.routes import (
     bazarr,
+    diagnostics,
     events,
     filesystem,
     jobs,
+    library,
     openai,
     resources,
     rules,
     scanner,
     settings,
     setup,
+    subtitles,
     system,
     workers,
 )
@@ -61,6 +64,9 @@ def create_app(daemon: Daemon) -> FastAPI:
         events,
         bazarr,
         openai,
+        library,
+        subtitles,
+        diagnostics,
     ):
         app.include_router(module.router)
     app.add_middleware(ApiKeyMiddleware, settings_reader=daemon.settings.get)

@@ -19,6 +19,8 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from subtitler.api import stream_token
+
 PROTECTED_PREFIXES = ("/api/", "/asr", "/detect-language", "/v1/")
 OPEN_PATHS = frozenset({"/api/health"})
 MISSING_KEY_DETAIL = (
@@ -141,6 +143,12 @@ def presented_keys(headers: dict[bytes, bytes], query_string: bytes) -> list[str
     return [k for k in keys if k]
 
 
+def _stream_token_ok(scope: Scope) -> bool:
+    """The event stream also opens with a short-lived token (subtitler/api/stream_token.py)."""
+    tokens = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [])
+    return any(stream_token.valid(t) for t in tokens)
+
+
 class ApiKeyMiddleware:
     def __init__(self, app: ASGIApp, *, settings_reader: Callable[[str], Any]) -> None:
         self.app = app
@@ -151,6 +159,9 @@ class ApiKeyMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        if scope["path"] == stream_token.STREAM_PATH and _stream_token_ok(scope):
+            await self.app(scope, receive, send)
+            return
         api_key = str(self._setting("api_key") or "")
         keys = presented_keys(headers, scope.get("query_string", b""))
         if api_key and any(secrets.compare_digest(k.encode(), api_key.encode()) for k in keys):
