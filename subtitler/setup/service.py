@@ -89,11 +89,10 @@ class SetupService:
             await self._save_rules(rules)
         await self._settings.bulk_update(updates)
         await self._apply_workers(updates)
-        started = self._start_first_scan()
+        self._start_first_scan()  # the page follows it through scan_started / scan_finished
         return {
             "success": True,
-            "message": "Standalone mode configured successfully"
-            + ("; the first scan has started" if started else ""),
+            "message": "Standalone mode configured successfully",
             "bazarr_info": None,
         }
 
