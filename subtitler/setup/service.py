@@ -55,6 +55,7 @@ class SetupService:
         scan_rules: list[dict[str, Any]],
         worker_config: dict[str, Any] | None,
         scanner_config: dict[str, Any] | None,
+        first_scan: bool = True,
     ) -> dict[str, Any]:
         if not library_paths:
             raise BadRequest("library_paths: give at least one library folder", code="no_paths")
@@ -89,7 +90,8 @@ class SetupService:
             await self._save_rules(rules)
         await self._settings.bulk_update(updates)
         await self._apply_workers(updates)
-        self._start_first_scan()  # the page follows it through scan_started / scan_finished
+        if first_scan:
+            self._start_first_scan()  # the page follows it through scan_started / scan_finished
         return {
             "success": True,
             "message": "Standalone mode configured successfully",
