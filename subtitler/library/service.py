@@ -60,18 +60,20 @@ class LibraryService:
         for path in chosen:
             try:
                 if action == "subtitle":
-                    await self._jobs.create(
+                    job = await self._jobs.create(
                         file_path=path, target_lang=None, priority=MANUAL_PRIORITY,
                         quality_preset=quality_preset,
                     )  # fmt: skip
+                    logger.info("library: job %s queued to subtitle %s", job.id, path)
                 elif action == "translate":
-                    await self._jobs.create(
+                    job = await self._jobs.create(
                         file_path=path,
                         target_lang=target_language or "eng",
                         transcribe_or_translate=Task.TRANSLATE,
                         priority=MANUAL_PRIORITY,
                         quality_preset=quality_preset,
                     )
+                    logger.info("library: job %s queued to translate %s", job.id, path)
                 else:
                     await self._redo(path, quality_preset=quality_preset)
                 affected += 1
