@@ -1,5 +1,6 @@
 // End-to-end for the Library, History, System and Logs pages (run by tests/e2e/test_pages.py):
 //   SUBTITLER_URL  the daemon (set up, first scan done, no worker running, 200 files)
+//   LIBRARY_DIR    the library folder
 //   SHOTS_DIR      screenshots (phone width for every page) and the downloaded subtitle
 //   CHROMIUM       the browser (default /usr/bin/chromium)
 // axe-core runs on every page: any serious or critical violation fails the run.
@@ -14,8 +15,9 @@ const AXE = require.resolve('axe-core/axe.min.js')
 
 const BASE = process.env.SUBTITLER_URL
 const SHOTS = process.env.SHOTS_DIR
-if (!BASE || !SHOTS) {
-  console.error('SUBTITLER_URL and SHOTS_DIR are required')
+const LIBRARY = process.env.LIBRARY_DIR
+if (!BASE || !SHOTS || !LIBRARY) {
+  console.error('SUBTITLER_URL, SHOTS_DIR and LIBRARY_DIR are required')
   process.exit(2)
 }
 mkdirSync(SHOTS, { recursive: true })
@@ -145,6 +147,28 @@ try {
   await page.getByTestId('log-level').selectOption('INFO')
   await shot('logs')
   await axe('logs')
+
+  // ------------------------------------------------------------------ wizard again
+  step('wizard re-run: edits the rule it made (no 409) and shows the first scan')
+  await go('/setup', 'Welcome to subtitler')
+  await page.getByTestId('mode-standalone').click()
+  await page.getByTestId('add-folder').click()
+  const browserDialog = page.getByRole('dialog', { name: 'Choose a folder' })
+  await browserDialog.getByLabel('Path').fill(LIBRARY)
+  await browserDialog.getByRole('button', { name: 'Go' }).click()
+  await browserDialog.getByRole('button', { name: /Films/ }).waitFor()
+  await browserDialog.getByTestId('select-folder').click()
+  await page.getByTestId('wizard-next').click()
+  await page.getByLabel('Rule name').fill('Japanese films')
+  await page.getByLabel('When the audio is').selectOption({ label: 'Japanese' })
+  await page.getByTestId('wizard-next').click()
+  await page.getByTestId('wizard-next').click()
+  await page.getByTestId('wizard-finish').click()
+  await page.getByTestId('first-scan-progress').waitFor()
+  await page.getByTestId('first-scan-result').filter({ hasText: /200 files found/ }).waitFor({ timeout: 60000 })
+  await shot('setup-first-scan')
+  const rules = await (await fetch(BASE + '/api/scan-rules')).json()
+  if (rules.length !== 1) throw new Error(`the wizard re-run made ${rules.length} rules`)
 
   // ------------------------------------------------------------------ the other pages: axe
   for (const [path, h] of [['/', 'Dashboard'], ['/queue', 'Queue'], ['/rules', 'Rules'], ['/scanner', 'Scanner'], ['/workers', 'Workers'], ['/settings', 'Settings'], ['/setup', 'Welcome to subtitler']]) {

@@ -121,6 +121,7 @@ def test_library_history_system_logs_pages(tmp_path: Path) -> None:
                 **os.environ,
                 "SUBTITLER_URL": server.url,
                 "SHOTS_DIR": str(shots),
+                "LIBRARY_DIR": str(library),
                 "CHROMIUM": CHROMIUM,
             },
             capture_output=True,
