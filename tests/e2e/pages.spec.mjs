@@ -139,12 +139,15 @@ try {
   // ------------------------------------------------------------------ logs
   step("logs: the tail shows the job's lines")
   await go('/logs', 'Logs')
+  await page.getByTestId('log-search').fill('Show 05 S01E02')
   await page.getByTestId('log-lines').locator('.logline', { hasText: /job \w+ queued to subtitle .*Show 05 S01E02\.mkv/ }).first().waitFor()
   await page.getByTestId('log-level').selectOption('WARNING')
   await page.waitForTimeout(800)
   const infos = await page.getByTestId('log-lines').locator('.logline.lv-INFO').count()
   if (infos) throw new Error(`level WARNING still shows ${infos} INFO lines`)
   await page.getByTestId('log-level').selectOption('INFO')
+  await page.getByTestId('log-search').fill('')
+  await page.getByTestId('log-lines').locator('.logline.lv-INFO').first().waitFor()
   await shot('logs')
   await axe('logs')
 
