@@ -183,6 +183,15 @@ try {
     await axe(path)
   }
 
+  step('axe in the light theme')
+  await page.evaluate(() => localStorage.setItem('subtitler.theme', 'light'))
+  for (const [path, h] of [['/', 'Dashboard'], ['/library', 'Library'], ['/history', 'History'], ['/queue', 'Queue'], ['/rules', 'Rules'], ['/scanner', 'Scanner'], ['/workers', 'Workers'], ['/settings', 'Settings'], ['/system', 'System'], ['/logs', 'Logs']]) {
+    await go(path, h)
+    await page.waitForTimeout(400)
+    await axe(`${path} (light)`)
+  }
+  await page.evaluate(() => localStorage.setItem('subtitler.theme', 'dark'))
+
   // ------------------------------------------------------------------ phone width
   step('phone width: every page')
   await page.setViewportSize({ width: 390, height: 844 })
