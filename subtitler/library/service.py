@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import posixpath
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -85,8 +86,8 @@ class LibraryService:
 
     async def ignore_folder(self, *, folder: str) -> dict[str, Any]:
         """Write `.subtitlerignore` in a folder under a library root: scans skip its tree."""
-        roots = [Path(p) for p in self._settings.get("library_paths") or []]
-        target = Path(folder)
+        roots = [Path(posixpath.normpath(p)) for p in self._settings.get("library_paths") or []]
+        target = Path(posixpath.normpath(folder))  # no `..` walks out of the library
         if not target.is_absolute() or not any(target.is_relative_to(r) for r in roots):
             raise BadRequest(f"Not a folder of the library: {folder}", code="outside_library")
 

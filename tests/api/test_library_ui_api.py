@@ -120,6 +120,10 @@ async def test_library_index_filters_sort_and_actions(
     assert (small_lib / "Films" / ".subtitlerignore").is_file()
     outside = await client.post("/api/library/ignore-folder", json={"folder": "/tmp"})
     assert outside.status_code == 400
+    dotdot = await client.post(
+        "/api/library/ignore-folder", json={"folder": f"{small_lib}/Films/../.."}
+    )
+    assert dotdot.status_code == 400 and dotdot.json()["code"] == "outside_library"
 
 
 async def test_subtitle_history_preview_download_delete(
