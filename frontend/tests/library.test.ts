@@ -123,3 +123,30 @@ describe('queue', () => {
     expect(jobs.jobs).toEqual([])
   })
 })
+
+describe('path browser', () => {
+  it('keeps what the user types while the first listing loads', async () => {
+    const { mount } = await import('@vue/test-utils')
+    const PathBrowser = (await import('@/components/PathBrowser.vue')).default
+    let release: () => void = () => {}
+    const gate = new Promise<void>((r) => (release = r))
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string) => {
+        if (url.startsWith('/api/filesystem/common-paths')) return new Response(JSON.stringify([{ path: '/media', name: 'media', is_directory: true, is_readable: true }]))
+        await gate
+        return new Response(JSON.stringify({ current_path: '/media', parent_path: '/', items: [] }))
+      }),
+    )
+    const w = mount(PathBrowser, { attachTo: document.body })
+    await flush()
+    const input = w.find('#browser-path-input')
+    ;(input.element as HTMLInputElement).focus()
+    await input.setValue('/srv/vid')
+    release()
+    await flush()
+    await flush()
+    expect((input.element as HTMLInputElement).value).toBe('/srv/vid')
+    w.unmount()
+  })
+})
