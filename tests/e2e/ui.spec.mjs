@@ -231,14 +231,15 @@ try {
     seen.add(Number(pct))
     if (status === 'processing' && !shotProcessing && Number(pct) > 0) {
       shotProcessing = true
-      await shot('queue-processing')
+      // The dashboard first: a short job may be over by the time a screenshot is taken.
       const bar = dash.getByTestId('dash-worker').getByRole('progressbar')
       await bar.waitFor({ timeout: 5000 }).catch(() => {})
       if (await bar.count()) {
-        n++
-        await dash.screenshot({ path: join(SHOTS, `${String(n).padStart(2, '0')}-dashboard-processing.png`), fullPage: true })
         sawDashboardProgress = true
+        n++
+        await dash.screenshot({ path: join(SHOTS, `${String(n).padStart(2, '0')}-dashboard-processing.png`), fullPage: true }).catch(() => {})
       }
+      await shot('queue-processing')
     }
     if (status === 'completed') break
     if (status === 'failed') throw new Error(`the job failed: ${await news.textContent()}`)
