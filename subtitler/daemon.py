@@ -21,6 +21,7 @@ from subtitler.config import Config
 from subtitler.db import Database
 from subtitler.db.migrate import migrate
 from subtitler.events import EventBus
+from subtitler.history import SubtitleHistory
 from subtitler.integrations import IntegrationsService
 from subtitler.jobs import JobQueue, JobService
 from subtitler.jobs import metrics as job_metrics
@@ -29,6 +30,8 @@ from subtitler.jobs.idempotency import IdempotencyStore
 from subtitler.jobs.listing import JobListing
 from subtitler.jobs.results import JobResults
 from subtitler.jobs.retries import RetryPolicy
+from subtitler.library import LibraryIndex, LibraryService
+from subtitler.logging_setup import ensure_file_logging
 from subtitler.rules.service import RulesService
 from subtitler.scanner.library import MediaLibrary
 from subtitler.scanner.service import ScannerService
@@ -39,6 +42,7 @@ from subtitler.settings import SettingsService
 from subtitler.setup import SetupService
 from subtitler.subtitles.registry import WrittenSubtitles
 from subtitler.system.resources import CpuSampler, Nvml
+from subtitler.system.tasks import SystemTasks
 from subtitler.tokens import TokenService
 from subtitler.workers.pool import WorkerPool
 
@@ -72,7 +76,12 @@ class Daemon:
             queue=self.queue,
             rules=self.rules,
             library=self.library,
+            index=LibraryIndex(self.db),
         )
+        self.library_service = LibraryService(db=self.db, jobs=self.jobs, settings=self.settings)
+        self.history = SubtitleHistory(self.db)
+        self.tasks = SystemTasks(self)
+        self._log_handler: logging.Handler | None = None
         self.setup = SetupService(
             self.db, self.settings, rules=self.rules, host=config.host, port=config.port
         )
@@ -88,6 +97,7 @@ class Daemon:
             written=WrittenSubtitles(self.db),
             results=self.results,
         )
+        self.setup.pool, self.setup.scanner = self.pool, self.scanner
         self.asr = AsrService(
             db=self.db,
             queue=self.queue,
@@ -125,6 +135,7 @@ class Daemon:
         except BaseException:
             self.lock.release()
             raise
+        self._log_handler = ensure_file_logging(self.config.logs_dir)  # the Logs page reads it
         self.bus.bind_loop(asyncio.get_running_loop())
         backup = await migrate(self.db, sqlite_file=self.config.db_path)
         if backup:
@@ -172,6 +183,10 @@ class Daemon:
         self.started = False
         self.lock.release()
         logger.info("subtitler stopped")
+        if self._log_handler is not None:
+            logging.getLogger().removeHandler(self._log_handler)
+            self._log_handler.close()
+            self._log_handler = None
 
     def _watch_sighup(self) -> None:
         """SIGHUP re-reads settings from the database (`subtitler api-key --regenerate`)."""

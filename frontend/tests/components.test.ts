@@ -32,8 +32,9 @@ describe('SettingField', () => {
       ],
     })
     const w = mount(SettingField, { props: { setting } })
-    expect(w.find('label').text()).toContain('scanner_interval_minutes')
-    expect(w.text()).toContain('Minutes between scans')
+    // a label and help written for users, not the code name
+    expect(w.find('label').text()).toBe('Scan every (minutes)')
+    expect(w.text()).toContain('How often the library is scanned')
     await w.find('input').setValue('abc')
     await w.find('form').trigger('submit')
     await flush()
@@ -47,6 +48,7 @@ describe('SettingField', () => {
 
   it('edits a list one item a line and sends a list', async () => {
     const calls = mockFetch({
+      'GET /api/system/check-path': [200, { is_dir: true, readable: true }],
       'PUT /api/settings/library_paths': (c) => [200, { ...setting, key: 'library_paths', value_type: 'list', value: JSON.stringify(c.body && (c.body as { value: unknown }).value) }],
     })
     const w = mount(SettingField, {
@@ -57,7 +59,51 @@ describe('SettingField', () => {
     await ta.setValue('/a\n/b\n')
     await w.find('form').trigger('submit')
     await flush()
-    expect(calls[0].body).toEqual({ value: ['/a', '/b'] })
+    await flush()
+    const put = calls.find((c) => c.method === 'PUT')
+    expect(put?.body).toEqual({ value: ['/a', '/b'] })
+    expect(calls.filter((c) => c.url.startsWith('/api/system/check-path')).map((c) => c.url)).toEqual([
+      '/api/system/check-path?path=%2Fa',
+      '/api/system/check-path?path=%2Fb',
+    ])
+  })
+
+  it('refuses a library folder that does not exist, in place, without saving', async () => {
+    const calls = mockFetch({
+      'GET /api/system/check-path': [200, { is_dir: false, readable: false }],
+    })
+    const w = mount(SettingField, {
+      props: { setting: { ...setting, key: 'library_paths', value_type: 'list', value: '[]' } },
+    })
+    await w.find('textarea').setValue('/nope')
+    await w.find('form').trigger('submit')
+    await flush()
+    await flush()
+    expect(calls.some((c) => c.method === 'PUT')).toBe(false)
+    expect(w.find('[data-testid="setting-error"]').text()).toContain('/nope')
+  })
+
+  it('offers fixed choices as a drop-down with readable names', async () => {
+    const w = mount(SettingField, {
+      props: {
+        setting: { ...setting, key: 'auth_mode', value_type: 'string', value: 'local_exempt' },
+        spec: { key: 'auth_mode', category: 'general', value_type: 'string', choices: ['local_exempt', 'always'], minimum: null, maximum: null, secret: false, internal: false, advanced: false, description: '' },
+      },
+    })
+    const options = w.findAll('select option').map((o) => o.text())
+    expect(options).toEqual(['Not needed on my home network', 'Always required'])
+  })
+
+  it('edits a quality preset field by field and sends an object', async () => {
+    const calls = mockFetch({ 'PUT /api/settings/preset_fast': (c) => [200, { ...setting, key: 'preset_fast', value_type: 'json', value: JSON.stringify((c.body as { value: unknown }).value) }] })
+    const w = mount(SettingField, {
+      props: { setting: { ...setting, key: 'preset_fast', value_type: 'json', value: '{"model": "base", "compute_type": "int8", "beam_size": 1, "batch_size": 8}' } },
+    })
+    expect(w.find('textarea').exists()).toBe(false)
+    await w.find('input[type="number"]').setValue(3)
+    await w.find('form').trigger('submit')
+    await flush()
+    expect(calls[0].body).toEqual({ value: { model: 'base', compute_type: 'int8', beam_size: 3, batch_size: 8 } })
   })
 })
 

@@ -43,7 +43,7 @@ describe('LiveEvents', () => {
     const opened: boolean[] = []
     const states: string[] = []
     const live = new LiveEvents({
-      url: () => '/api/events?apikey=k',
+      url: () => '/api/events?token=t1',
       onEvent: (t, d) => got.push([t, d]),
       onOpen: (r) => opened.push(r),
       onState: (s) => states.push(s),
@@ -52,7 +52,7 @@ describe('LiveEvents', () => {
     })
     live.start()
     const first = FakeSource.all[0]
-    expect(first.url).toBe('/api/events?apikey=k')
+    expect(first.url).toBe('/api/events?token=t1')
     first.open()
     first.emit('job_updated', { id: 'j1', progress: 10 })
     expect(got).toEqual([['job_updated', { id: 'j1', progress: 10 }]])
@@ -73,5 +73,30 @@ describe('LiveEvents', () => {
     expect(states.at(-1)).toBe('open')
     live.stop()
     expect(FakeSource.all[2].closed).toBe(true)
+  })
+
+  it('asks for a fresh URL (stream token) before every connect, and retries when that fails', async () => {
+    vi.useFakeTimers()
+    let n = 0
+    const live = new LiveEvents({
+      url: async () => {
+        n++
+        if (n === 2) throw new Error('token refused')
+        return `/api/events?token=t${n}`
+      },
+      onEvent: () => {},
+      EventSourceImpl: FakeSource as unknown as typeof EventSource,
+      minDelayMs: 100,
+    })
+    live.start()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(FakeSource.all.map((s) => s.url)).toEqual(['/api/events?token=t1'])
+    FakeSource.all[0].fail(true)
+    await vi.advanceTimersByTimeAsync(100) // the token call fails: no stream, back off
+    expect(FakeSource.all).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(200)
+    expect(FakeSource.all.map((s) => s.url)).toEqual(['/api/events?token=t1', '/api/events?token=t3'])
+    expect(FakeSource.all[1].url).not.toContain('apikey')
+    live.stop()
   })
 })

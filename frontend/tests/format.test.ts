@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { describeCron, describeInterval, duration, relative } from '@/lib/format'
+import { cronError, describeCron, describeInterval, duration, relative } from '@/lib/format'
 import { languageName, languageNames } from '@/lib/languages'
 
 describe('format', () => {
@@ -36,5 +36,17 @@ describe('describeSchedule', () => {
     expect(describeSchedule('cron: 30 3 * * *')).toBe('every day at 03:30')
     expect(describeSchedule('every 360 minutes')).toBe('every 6 hours')
     expect(describeSchedule('')).toBe('')
+  })
+})
+
+describe('cron in words', () => {
+  it('says what is wrong instead of describing an impossible schedule', () => {
+    expect(cronError('61 * * * *')).toMatch(/minute must be 0–59; got 61/)
+    expect(describeCron('61 * * * *')).toMatch(/^invalid/)
+    expect(cronError('')).toMatch(/Enter a cron expression/)
+    expect(cronError('0 2 * *')).toMatch(/5 fields/)
+    expect(cronError('*/0 * * * *')).toMatch(/step/)
+    expect(cronError('0 2 * * mon-fri')).toBeNull()
+    expect(describeCron('0 2 * * *')).toBe('every day at 02:00')
   })
 })

@@ -16,10 +16,12 @@ from subtitler.api.routes import (
     bazarr,
     capabilities,
     connections,
+    diagnostics,
     events,
     filesystem,
     job_actions,
     jobs,
+    library,
     metrics,
     openai,
     resources,
@@ -27,6 +29,7 @@ from subtitler.api.routes import (
     scanner,
     settings,
     setup,
+    subtitles,
     system,
     tokens,
     translation,
@@ -77,6 +80,9 @@ def create_app(daemon: Daemon) -> FastAPI:
         translation,
         webhooks,
         connections,
+        library,
+        subtitles,
+        diagnostics,
     ):
         app.include_router(module.router, responses=ERROR_RESPONSES)  # errors in the OpenAPI
     install_openapi(app)

@@ -25,6 +25,8 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from subtitler.api import stream_token
+
 PROTECTED_PREFIXES = ("/api/", "/asr", "/detect-language", "/v1/")
 OPEN_PATHS = frozenset({"/api/health"})
 MISSING_KEY_DETAIL = (
@@ -208,6 +210,12 @@ def has_valid_key(scope: Scope, verify_key: KeyVerifier) -> bool:
     return bool(state["subtitler_key_ok"])
 
 
+def _stream_token_ok(scope: Scope) -> bool:
+    """The event stream also opens with a short-lived token (subtitler/api/stream_token.py)."""
+    tokens = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [])
+    return any(stream_token.valid(t) for t in tokens)
+
+
 class ApiKeyMiddleware:
     def __init__(
         self,
@@ -226,6 +234,9 @@ class ApiKeyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not needs_auth(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] == stream_token.STREAM_PATH and _stream_token_ok(scope):
             await self.app(scope, receive, send)
             return
         forbidden = False

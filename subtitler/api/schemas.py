@@ -117,6 +117,7 @@ class StandaloneSetup(BaseModel):
     scan_rules: list[SetupRule] = Field(default_factory=list)
     worker_config: WorkerConfig | None = None
     scanner_config: ScannerConfig | None = None
+    first_scan: bool = Field(default=True, description="Scan the library when the wizard ends")
 
 
 class SetupResult(BaseModel):

@@ -31,7 +31,7 @@ BACKEND_PATHS = frozenset({"/status", "/health", "/openapi.json", "/metrics"})
 # they and their sub-paths get index.html; any other path that is not a built file is a JSON 404.
 UI_ROUTES = frozenset(
     {"queue", "rules", "scanner", "workers", "settings", "setup", "subtitles", "history", "logs",
-     "library", "tokens"}
+     "library", "tokens", "system", "connections"}
 )  # fmt: skip
 
 NO_CACHE = {"Cache-Control": "no-cache"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -193,6 +194,16 @@ class WrittenSubtitle(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     sha256: Mapped[str | None] = mapped_column(String(64))
     written_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    # A short stable id for the history API (/api/subtitles/{uid}); derived from the path.
+    uid: Mapped[str | None] = mapped_column(
+        String(16),
+        unique=True,
+        default=lambda ctx: subtitle_uid(ctx.get_current_parameters()["path"]),
+    )
+
+
+def subtitle_uid(path: str) -> str:
+    return hashlib.sha1(path.encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
 
 
 import subtitler.db.models_jobs  # noqa: E402, F401  (issue 12's tables join the metadata)

@@ -42,13 +42,15 @@ class PreviewFile(BaseModel):
     # (one job per output file: the highest-priority rule wins).
     winning_rule_id: int | None = None
     winning_rule_name: str | None = None
+    matched: bool = True  # False only with show=all: the rule does not match (see conditions)
 
 
 class RulePreview(BaseModel):
     rule: dict[str, Any]
     paths_scanned: list[str]
     scanned_files: int
-    total: int  # matching files
+    total: int  # matching files (with show=all: every file listed)
+    matched_files: int = 0  # files the rule matches
     page: int
     page_size: int
     files: list[PreviewFile]
@@ -147,18 +149,27 @@ class RulesService:
         return rule_from_row(row)
 
     # --- preview ------------------------------------------------------------------------------
-    async def preview_saved(self, rule_id: int, *, page: int, page_size: int) -> RulePreview:
+    async def preview_saved(
+        self, rule_id: int, *, page: int, page_size: int, show_all: bool = False
+    ) -> RulePreview:
         rule = await self.get(rule_id)
-        return await self._preview(rule, rule.model_dump(mode="json"), page, page_size)
+        return await self._preview(rule, rule.model_dump(mode="json"), page, page_size, show_all)
 
-    async def preview_unsaved(self, body: Any, *, page: int, page_size: int) -> RulePreview:
+    async def preview_unsaved(
+        self, body: Any, *, page: int, page_size: int, show_all: bool = False
+    ) -> RulePreview:
         if isinstance(body, Mapping) and not body.get("name"):
             body = {**body, "name": "(preview)"}
         rule = validate_body(RuleCreate, body)
-        return await self._preview(rule, rule.model_dump(mode="json"), page, page_size)
+        return await self._preview(rule, rule.model_dump(mode="json"), page, page_size, show_all)
 
     async def _preview(
-        self, rule: RuleCreate | RuleOut, shown: dict[str, Any], page: int, page_size: int
+        self,
+        rule: RuleCreate | RuleOut,
+        shown: dict[str, Any],
+        page: int,
+        page_size: int,
+        show_all: bool = False,
     ) -> RulePreview:
         roots = await self._library.resolve_roots(None)
         inv = await self._library.collect(roots)
@@ -168,6 +179,7 @@ class RulesService:
         competing = [r for r in await self.list_rules(enabled_only=True) if r.id != this_id]
         everyone = [*competing, rule.model_copy(update={"enabled": True})]
         matches: list[PreviewFile] = []
+        matched_files = 0
         for media in sorted(inv.media, key=lambda m: m.path):
             (verdict,) = explain(
                 [rule],
@@ -176,13 +188,15 @@ class RulesService:
                 unknown_language_policy=policy,
                 include_disabled=True,
             )
-            if verdict.matched:
+            matched_files += verdict.matched
+            if verdict.matched or show_all:
                 found = PreviewFile(
                     file_path=media.path,
                     file_name=media.file_name,
                     conditions=verdict.conditions,
                     job=verdict.job,
                     skipped_reason=verdict.skipped_reason,
+                    matched=verdict.matched,
                 )
                 if verdict.job is not None:
                     _name_winner(found, verdict.job, everyone, media, produced, policy)
@@ -193,6 +207,7 @@ class RulesService:
             paths_scanned=roots,
             scanned_files=len(inv.media) + len(inv.failures),
             total=len(matches),
+            matched_files=matched_files,
             page=page,
             page_size=page_size,
             files=matches[start : start + page_size],

@@ -27,6 +27,7 @@ from subtitler.events import EventBus
 from subtitler.jobs.enqueue_checks import check_rows
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import JobStatus
+from subtitler.library.index import LibraryIndex
 from subtitler.media.probe import MediaInfo, probe_file
 from subtitler.rules.engine import JobRequest, UnknownLanguagePolicy
 from subtitler.rules.service import RulesService
@@ -51,6 +52,7 @@ class ScannerService:
         queue: JobQueue,
         rules: RulesService,
         library: MediaLibrary,
+        index: LibraryIndex | None = None,
     ) -> None:
         self._db = db
         self._settings = settings
@@ -58,6 +60,7 @@ class ScannerService:
         self._queue = queue
         self._rules = rules
         self.library = library
+        self.index = index  # the Library page's table (subtitler/library), kept up to date here
         self.control = ScanControl(self, settings)
         self._current: asyncio.Task[ScanResult] | None = None
         self._current_key: tuple[tuple[str, ...], bool] | None = None
@@ -113,8 +116,14 @@ class ScannerService:
         policy = UnknownLanguagePolicy.from_settings(self._settings)
         counts = Counter[str]()
         self._memo.bind(rules, policy)
+        ignored = await self.index.ignored_paths(roots=roots) if self.index else set()
 
         async def on_batch(media: list[MediaInfo]) -> None:
+            if self.index is not None:
+                await self.index.record(
+                    media, rules=rules, produced=history.produced, policy=policy, roots=roots
+                )
+                media = [m for m in media if m.path not in ignored]
             requests, matched, already = await asyncio.to_thread(
                 plan, rules, media, history.produced, policy, self._memo
             )
@@ -123,6 +132,11 @@ class ScannerService:
             counts.update(held, matched=matched, already=already, created=created)
 
         inv = await self.library.collect(roots, recursive=recursive, on_batch=on_batch)
+        if self.index is not None:
+            await self.index.record_failures(inv.failures, roots=roots)
+            if recursive:
+                seen = {m.path for m in inv.media} | set(inv.failures)
+                await self.index.prune(roots=roots, seen=seen)
         matched, created = counts["matched"], counts["created"]
         skipped = Counter(inv.stats.skipped)
         for failure in inv.failures.values():
@@ -192,6 +206,13 @@ class ScannerService:
             return 0
         history = await self.library.history(paths=[path])
         policy = UnknownLanguagePolicy.from_settings(self._settings)
+        if self.index is not None:
+            roots = list(self._settings.get("library_paths") or [])
+            await self.index.record(
+                [info], rules=rules, produced=history.produced, policy=policy, roots=roots
+            )
+            if path in await self.index.ignored_paths(roots=[str(Path(path).parent)]):
+                return 0
         requests, _, _ = plan(rules, [info], history.produced, policy)
         created, _ = await self._enqueue(
             requests, history, {path: info.mtime_ns}, channel="watcher"

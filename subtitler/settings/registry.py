@@ -27,6 +27,10 @@ class SettingSpec:
     # A secret (API key, provider token) is write-only: the settings API never reads it back in
     # clear (masking is done where settings are serialised for the API).
     secret: bool = False
+    # internal: state the daemon keeps (never shown in the Settings page, not editable there);
+    # advanced: shown only behind the Settings page's "Advanced" toggle.
+    internal: bool = False
+    advanced: bool = False
 
     def parse(self, raw: Any) -> Any:
         """Parse and validate a user's value; ValueError names what is wrong (not the key)."""

@@ -7,6 +7,7 @@ values up the same way as when a user edits them later.
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from subtitler.rules.models import ACTION_FIELDS, CONDITION_FIELDS, RuleCreate
 from subtitler.rules.service import RulesService, validate_body
 from subtitler.security.hosts import effective_hosts
 from subtitler.settings import REGISTRY, SettingsService
+
+logger = logging.getLogger(__name__)
 
 BAZARR_USERNAME = "bazarr"
 _WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
@@ -36,6 +39,10 @@ class SetupService:
         self._rules = rules
         self._host = host
         self._port = port
+        # Set by the daemon once built: Finish resizes the running pool and starts the first scan.
+        self.pool: Any = None
+        self.scanner: Any = None
+        self.first_scan: asyncio.Task[Any] | None = None
 
     def status(self) -> dict[str, Any]:
         completed = bool(self._settings.get("setup_completed"))
@@ -49,6 +56,7 @@ class SetupService:
         scan_rules: list[dict[str, Any]],
         worker_config: dict[str, Any] | None,
         scanner_config: dict[str, Any] | None,
+        first_scan: bool = True,
     ) -> dict[str, Any]:
         if not library_paths:
             raise BadRequest("library_paths: give at least one library folder", code="no_paths")
@@ -80,13 +88,62 @@ class SetupService:
             except ValueError as exc:
                 raise BadRequest(f"{key}: {exc}", code="invalid_setting") from None
         if rules:
-            await self._rules.create_many(rules)
+            await self._save_rules(rules)
         await self._settings.bulk_update(updates)
+        await self._apply_workers(updates)
+        if first_scan:
+            self._start_first_scan()  # the page follows it through scan_started / scan_finished
         return {
             "success": True,
             "message": "Standalone mode configured successfully",
             "bazarr_info": None,
         }
+
+    async def _save_rules(self, rules: list[RuleCreate]) -> None:
+        """Create the wizard's rules; a rule whose name exists is updated (re-running the
+        wizard edits what it made before instead of failing with 409)."""
+        existing = {r.name: r for r in await self._rules.list_rules()}
+        fresh = [r for r in rules if r.name not in existing]
+        for rule in rules:
+            old = existing.get(rule.name)
+            if old is not None:
+                await self._rules.update(old.id, rule.model_dump(mode="json"))
+        if fresh:
+            await self._rules.create_many(fresh)
+
+    async def _apply_workers(self, updates: dict[str, Any]) -> None:
+        """The worker counts chosen, applied to the running pool (not only saved)."""
+        pool = self.pool
+        if pool is None or not getattr(pool, "is_running", False):
+            return
+        if "worker_cpu_count" not in updates and "worker_gpu_count" not in updates:
+            return
+        want = {
+            "cpu": int(updates.get("worker_cpu_count", self._settings.get("worker_cpu_count"))),
+            "gpu": int(updates.get("worker_gpu_count", self._settings.get("worker_gpu_count"))),
+        }
+        for kind, count in want.items():
+            mine = [w for w in pool.list() if w["worker_type"] == kind]
+            mine.sort(key=lambda w: w["status"] == "idle", reverse=True)  # idle ones go first
+            for extra in mine[count:]:
+                await pool.remove(extra["worker_id"], timeout=5.0)
+        await pool.start_pool(cpu=want["cpu"], gpu=want["gpu"])
+        logger.info("setup applied the worker counts: %s", want)
+
+    def _start_first_scan(self) -> bool:
+        scanner = self.scanner
+        if scanner is None:
+            return False
+
+        async def scan() -> Any:
+            try:
+                return await scanner.scan(trigger="setup")
+            except SubtitlerError as exc:  # e.g. a scan of other folders is running
+                logger.warning("first scan after setup not run: %s", exc.detail)
+                return None
+
+        self.first_scan = asyncio.get_running_loop().create_task(scan())
+        return True
 
     async def bazarr_slave(self, *, request_host: str | None) -> dict[str, Any]:
         api_key = await self._settings.ensure_api_key()

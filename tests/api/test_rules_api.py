@@ -187,6 +187,17 @@ async def test_preview_lists_matches_with_reasons_and_queues_nothing(
     stats = (await client.get("/api/jobs/stats")).json()
     assert stats["total_jobs"] == 0  # a preview never queues
 
+    # show=all: the files the rule does not match too, each with the failed condition
+    every = (await client.post("/api/scan-rules/preview?show=all", json=unsaved)).json()
+    assert every["total"] == 6 and every["matched_files"] == 3
+    misses = [f for f in every["files"] if not f["matched"]]
+    assert len(misses) == 3 and all(f["job"] is None for f in misses)
+    assert all(any(c["outcome"] == "fail" for c in f["conditions"]) for f in misses)
+    paged = (
+        await client.post("/api/scan-rules/preview?show=all&page=2&page_size=4", json=unsaved)
+    ).json()
+    assert len(paged["files"]) == 2 and paged["page"] == 2
+
 
 async def test_preview_with_an_invalid_body_is_422(
     client: httpx.AsyncClient, daemon: Daemon, tmp_path: Path

@@ -109,6 +109,9 @@ try {
   await page.getByTestId('step-schedule').waitFor()
   await page.getByLabel(/Scan the library every/).fill('720')
   await page.getByText('Scans every 12 hours.').waitFor()
+  // This run starts the scan itself later (Scanner page); tests/e2e/pages.spec.mjs follows the
+  // wizard's first scan.
+  await page.getByTestId('first-scan').uncheck()
   await shot('setup-schedule')
   await page.getByTestId('wizard-next').click()
   step('standalone: connections (copy the Sonarr URL)')
@@ -219,6 +222,8 @@ try {
   const other = row('other.mkv')
   if (!['completed', 'failed', 'cancelled'].includes(await other.getAttribute('data-status'))) {
     await other.getByRole('button', { name: 'Cancel' }).click()
+    await page.getByRole('dialog', { name: 'Cancel this job?' }).waitFor()
+    await page.getByTestId('confirm-cancel').click()
   }
   await page.locator('tr[data-job-id][data-status="cancelled"]', { has: page.locator('button.link', { hasText: 'other.mkv' }) }).waitFor({ timeout: 60000 })
   const news = row('news.mkv')
@@ -234,14 +239,15 @@ try {
     seen.add(Number(pct))
     if (status === 'processing' && !shotProcessing && Number(pct) > 0) {
       shotProcessing = true
-      await shot('queue-processing')
+      // The dashboard first: a short job may be over by the time a screenshot is taken.
       const bar = dash.getByTestId('dash-worker').getByRole('progressbar')
       await bar.waitFor({ timeout: 5000 }).catch(() => {})
       if (await bar.count()) {
-        n++
-        await dash.screenshot({ path: join(SHOTS, `${String(n).padStart(2, '0')}-dashboard-processing.png`), fullPage: true })
         sawDashboardProgress = true
+        n++
+        await dash.screenshot({ path: join(SHOTS, `${String(n).padStart(2, '0')}-dashboard-processing.png`), fullPage: true }).catch(() => {})
       }
+      await shot('queue-processing')
     }
     if (status === 'completed') break
     if (status === 'failed') throw new Error(`the job failed: ${await news.textContent()}`)

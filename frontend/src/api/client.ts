@@ -62,6 +62,34 @@ async function send(path: string, opts: RequestOptions, key: string | null): Pro
   })
 }
 
+function authToast(): string {
+  return 'API key required: use “Enter API key” in the header'
+}
+
+/** Fetch a file (with the key as a header) and hand it to the browser as a download. */
+export async function download(path: string, fallbackName: string): Promise<void> {
+  const auth = useAuthStore()
+  const headers: Record<string, string> = {}
+  if (auth.apiKey) headers['X-Api-Key'] = auth.apiKey
+  const res = await fetch(path, { headers })
+  if (!res.ok) {
+    const err = new ApiError(res.status, `${res.status} ${res.statusText || 'error'}`)
+    useToastStore().error(err.detail)
+    throw err
+  }
+  const disposition = res.headers.get('content-disposition') ?? ''
+  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)
+  const name = match ? decodeURIComponent(match[1]) : fallbackName
+  const url = URL.createObjectURL(await res.blob())
+  const a = document.createElement('a')
+  a.href = url
+  a.download = name
+  document.body.appendChild(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 1000)
+}
+
 export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
   const auth = useAuthStore()
   let res: Response
@@ -94,7 +122,8 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
       obj.code ?? null,
     )
     if (res.status === 401) auth.rejectKey()
-    if (!opts.quiet) useToastStore().error(err.detail)
+    // After the user dismissed the key prompt, one toast says why (not one per call).
+    if (!opts.quiet) useToastStore().error(res.status === 401 && auth.dismissed ? authToast() : err.detail)
     throw err
   }
   return data as T

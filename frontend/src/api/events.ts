@@ -18,7 +18,8 @@ export type EventType = (typeof EVENT_TYPES)[number]
 export type EventHandler = (type: EventType, data: Record<string, unknown>) => void
 
 export interface LiveEventsOptions {
-  url: () => string
+  /** The stream's URL, asked before every (re)connect: it may fetch a fresh stream token. */
+  url: () => string | Promise<string>
   onEvent: EventHandler
   onOpen?: (reconnected: boolean) => void
   onState?: (state: 'connecting' | 'open' | 'reconnecting') => void
@@ -56,9 +57,27 @@ export class LiveEvents {
   }
 
   private open() {
-    const Impl = this.opts.EventSourceImpl ?? EventSource
     this.opts.onState?.(this.everOpened ? 'reconnecting' : 'connecting')
-    const src = new Impl(this.opts.url())
+    const failed = () => {
+      if (this.stopped) return
+      this.opts.onState?.('reconnecting')
+      this.schedule()
+    }
+    let url: string | Promise<string>
+    try {
+      url = this.opts.url()
+    } catch {
+      failed()
+      return
+    }
+    if (typeof url === 'string') this.connect(url)
+    else url.then((u) => !this.stopped && this.connect(u), failed)
+  }
+
+  private connect(url: string) {
+    const Impl = this.opts.EventSourceImpl ?? EventSource
+    this.source?.close()
+    const src = new Impl(url)
     this.source = src
     src.onopen = () => {
       const reconnected = this.everOpened
@@ -70,7 +89,8 @@ export class LiveEvents {
     src.onerror = () => {
       if (this.stopped || src !== this.source) return
       this.opts.onState?.('reconnecting')
-      // CONNECTING: the browser retries by itself. CLOSED: it gave up; we retry.
+      // CONNECTING: the browser retries by itself. CLOSED: it gave up (an expired token is a 401,
+      // which closes it); we retry with a new token.
       if (src.readyState === 2) {
         src.close()
         this.source = null

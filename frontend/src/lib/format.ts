@@ -55,11 +55,43 @@ function pad(n: string): string {
   return n.padStart(2, '0')
 }
 
-/** The common cron shapes in words; anything else is shown as it is. */
+const CRON_FIELDS: [string, number, number][] = [
+  ['minute', 0, 59],
+  ['hour', 0, 23],
+  ['day of month', 1, 31],
+  ['month', 1, 12],
+  ['day of week', 0, 7],
+]
+
+/** What is wrong with a 5-field cron expression (null: nothing we can see). */
+export function cronError(expr: string | null | undefined): string | null {
+  const text = (expr ?? '').trim()
+  if (!text) return 'Enter a cron expression, e.g. 0 2 * * * (every day at 02:00)'
+  const parts = text.split(/\s+/)
+  if (parts.length !== 5) return `A cron expression has 5 fields (minute hour day month weekday); this has ${parts.length}`
+  for (let i = 0; i < 5; i++) {
+    const [name, lo, hi] = CRON_FIELDS[i]
+    for (const piece of parts[i].split(',')) {
+      const m = /^(\*|\d+)(?:-(\d+))?(?:\/(\d+))?$/.exec(piece)
+      if (!m) {
+        if (i >= 3 && /^[a-z]{3}(-[a-z]{3})?$/i.test(piece)) continue // jan, mon-fri
+        return `The ${name} field "${piece}" is not valid`
+      }
+      for (const n of [m[1], m[2]]) {
+        if (n !== undefined && n !== '*' && (+n < lo || +n > hi)) return `The ${name} must be ${lo}–${hi}; got ${n}`
+      }
+      if (m[3] !== undefined && +m[3] === 0) return `The ${name} step must be at least 1`
+    }
+  }
+  return null
+}
+
+/** The common cron shapes in words; anything else is shown as it is (an invalid one says so). */
 export function describeCron(expr: string | null | undefined): string {
   if (!expr) return ''
+  const problem = cronError(expr)
+  if (problem) return `invalid: ${problem}`
   const parts = expr.trim().split(/\s+/)
-  if (parts.length !== 5) return `cron "${expr}"`
   const [min, hour, dom, mon, dow] = parts
   const num = /^\d+$/
   const every = /^\*\/(\d+)$/

@@ -1,5 +1,5 @@
 // The API key: asked for once when the API answers 401, kept in localStorage, sent as X-Api-Key
-// (and as ?apikey= on the event stream, which cannot carry headers).
+// (never in a URL: the event stream opens with a short-lived token from POST /api/events/token).
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 
@@ -17,11 +17,14 @@ export const useAuthStore = defineStore('auth', () => {
   const apiKey = ref<string | null>(load())
   const prompting = ref(false)
   const lastRejected = ref<string | null>(null)
+  /** The user closed the prompt: calls fail quietly until they ask for it again (no loop). */
+  const dismissed = ref(false)
   let waiting: Promise<string | null> | null = null
   let resolveWaiting: ((key: string | null) => void) | null = null
 
   /** One prompt for all the calls that got a 401 at the same time. */
   function requestKey(): Promise<string | null> {
+    if (dismissed.value) return Promise.resolve(null)
     if (waiting) return waiting
     prompting.value = true
     waiting = new Promise((resolve) => {
@@ -33,6 +36,7 @@ export const useAuthStore = defineStore('auth', () => {
   function submitKey(key: string | null) {
     const k = key?.trim() || null
     if (k) setKey(k)
+    dismissed.value = !k
     prompting.value = false
     resolveWaiting?.(k)
     waiting = null
@@ -55,5 +59,11 @@ export const useAuthStore = defineStore('auth', () => {
     setKey(null)
   }
 
-  return { apiKey, prompting, lastRejected, requestKey, submitKey, setKey, rejectKey }
+  /** "Enter API key" after a Cancel: prompt again now. */
+  function askAgain() {
+    dismissed.value = false
+    return requestKey()
+  }
+
+  return { apiKey, prompting, lastRejected, dismissed, requestKey, submitKey, setKey, rejectKey, askAgain }
 })

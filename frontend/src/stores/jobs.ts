@@ -21,6 +21,16 @@ export const useJobsStore = defineStore('jobs', () => {
   const page = ref(1)
   const pageSize = ref(25)
   const filter = ref<JobStatus | ''>('')
+  /** Search, filters and sort (GET /api/jobs params of the jobs API; ignored by older daemons). */
+  const query = reactive({ q: '', language: null as string | null, channel: '', error_code: '' })
+  const sort = ref('created_at')
+  const order = ref<'asc' | 'desc'>('desc')
+  let seq = 0
+  let refetchTimer: ReturnType<typeof setTimeout> | null = null
+  /** Live rows can be inserted at the top only in the default order (newest first, no search). */
+  const defaultOrder = computed(
+    () => sort.value === 'created_at' && order.value === 'desc' && !query.q && !query.language && !query.channel && !query.error_code,
+  )
   const loading = ref(false)
   const failures = ref<Job[]>([])
   /** Jobs opened in the detail panel, by id (kept current by events too). */
@@ -33,13 +43,21 @@ export const useJobsStore = defineStore('jobs', () => {
     stats.value = await get<JobStats>('/api/jobs/stats')
   }
   async function fetchPage() {
+    const mine = ++seq
     loading.value = true
     try {
       const res = await get<JobList>('/api/jobs', {
         status_filter: filter.value || undefined,
         page: page.value,
         page_size: pageSize.value,
+        q: query.q.trim() || undefined,
+        language: query.language || undefined,
+        channel: query.channel || undefined,
+        error_code: query.error_code.trim() || undefined,
+        sort: sort.value === 'created_at' && order.value === 'desc' ? undefined : sort.value,
+        order: sort.value === 'created_at' && order.value === 'desc' ? undefined : order.value,
       })
+      if (mine !== seq) return
       jobs.value = res.jobs
       total.value = res.total
       if (res.jobs.length === 0 && page.value > 1 && res.total > 0) {
@@ -62,6 +80,31 @@ export const useJobsStore = defineStore('jobs', () => {
   function fetchLog(id: string) {
     return get<JobLogLine[]>(`/api/jobs/${encodeURIComponent(id)}/log`)
   }
+  /** The page again, once for a burst of changes we cannot place locally. */
+  function refetchSoon() {
+    if (refetchTimer) return
+    refetchTimer = setTimeout(() => {
+      refetchTimer = null
+      void fetchPage().catch(() => {})
+    }, 400)
+  }
+  function setSort(key: string) {
+    if (sort.value === key) order.value = order.value === 'asc' ? 'desc' : 'asc'
+    else {
+      sort.value = key
+      order.value = key === 'created_at' || key === 'priority' || key === 'progress' ? 'desc' : 'asc'
+    }
+    page.value = 1
+    return fetchPage()
+  }
+  async function bulk(body: Record<string, unknown>) {
+    const res = await post<{ action: string; matched: number; affected: number; errors: { id: string; detail: string }[] }>(
+      '/api/jobs/bulk',
+      body,
+    )
+    void Promise.all([fetchStats(), fetchPage(), fetchFailures()]).catch(() => {})
+    return res
+  }
   function refreshAll() {
     return Promise.all([fetchStats(), fetchPage(), fetchFailures()])
   }
@@ -82,6 +125,12 @@ export const useJobsStore = defineStore('jobs', () => {
   async function retry(id: string) {
     const job = await post<Job>(`/api/jobs/${encodeURIComponent(id)}/retry`)
     merge(job.id, job)
+    if (filter.value && job.status !== filter.value) {
+      jobs.value = jobs.value.filter((j) => j.id !== id)
+      total.value = Math.max(0, total.value - 1)
+    }
+    failures.value = failures.value.filter((j) => j.id !== id)
+    refreshStatsSoon()
     return job
   }
   function cancel(id: string) {
@@ -123,7 +172,9 @@ export const useJobsStore = defineStore('jobs', () => {
   function onJobCreated(job: Job) {
     stats.value.total_jobs++
     bump(job.status, 1)
-    if (page.value === 1 && (!filter.value || filter.value === job.status)) {
+    if (!defaultOrder.value) {
+      refetchSoon()
+    } else if (page.value === 1 && (!filter.value || filter.value === job.status)) {
       if (!jobs.value.some((j) => j.id === job.id)) {
         jobs.value.unshift(job)
         if (jobs.value.length > pageSize.value) jobs.value.pop()
@@ -144,6 +195,15 @@ export const useJobsStore = defineStore('jobs', () => {
       refreshStatsSoon()
     }
     merge(id, fields)
+    // A row whose status left the tab's filter (a retried job on Failed) leaves the list.
+    if (fields.status && filter.value && fields.status !== filter.value) {
+      const before = jobs.value.length
+      jobs.value = jobs.value.filter((j) => j.id !== id)
+      if (jobs.value.length < before) total.value = Math.max(0, total.value - 1)
+    } else if (fields.status && filter.value && fields.status === filter.value && !jobs.value.some((j) => j.id === id)) {
+      refetchSoon()
+    }
+    if (!defaultOrder.value && (fields.status || 'priority' in fields)) refetchSoon()
     if (fields.status === 'failed') {
       const job = find(id)
       if (job && !failures.value.some((j) => j.id === id)) {
@@ -186,6 +246,11 @@ export const useJobsStore = defineStore('jobs', () => {
     pageSize,
     pages,
     filter,
+    query,
+    sort,
+    order,
+    setSort,
+    bulk,
     loading,
     failures,
     details,

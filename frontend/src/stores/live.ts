@@ -3,9 +3,9 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { LiveEvents, type EventType } from '@/api/events'
-import { buildUrl } from '@/api/client'
-import { useAuthStore } from './auth'
+import { buildUrl, post } from '@/api/client'
 import { useJobsStore } from './jobs'
+import { useLibraryStore } from './library'
 import { useScannerStore } from './scanner'
 import { useSettingsStore } from './settings'
 import { useWorkersStore } from './workers'
@@ -21,6 +21,7 @@ export const useLiveStore = defineStore('live', () => {
     useWorkersStore().onEvent(type, data)
     useScannerStore().onEvent(type, data)
     useSettingsStore().onEvent(type, data)
+    useLibraryStore().onEvent(type, data)
   }
 
   function resync() {
@@ -32,9 +33,12 @@ export const useLiveStore = defineStore('live', () => {
 
   function start() {
     if (events) return
-    const auth = useAuthStore()
     events = new LiveEvents({
-      url: () => buildUrl('/api/events', { apikey: auth.apiKey }),
+      // A short-lived token from an authenticated POST: the API key never goes into a URL.
+      url: async () => {
+        const res = await post<{ token: string }>('/api/events/token', undefined, { quiet: true })
+        return buildUrl('/api/events', { token: res.token })
+      },
       onEvent: dispatch,
       onOpen: (reconnected) => {
         if (reconnected) resync()

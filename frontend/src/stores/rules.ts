@@ -39,9 +39,9 @@ export const useRulesStore = defineStore('rules', () => {
     rules.value = rules.value.filter((r) => r.id !== id)
     return res
   }
-  function preview(body: RuleInput, signal?: AbortSignal, page = 1, pageSize = 50) {
+  function preview(body: RuleInput, signal?: AbortSignal, page = 1, pageSize = 50, show: 'matches' | 'all' = 'all') {
     return post<RulePreview>(
-      `/api/scan-rules/preview?page=${page}&page_size=${pageSize}`,
+      `/api/scan-rules/preview?page=${page}&page_size=${pageSize}&show=${show}`,
       body,
       { quiet: true, signal },
     )

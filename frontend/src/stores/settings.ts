@@ -3,11 +3,26 @@ import { computed, ref } from 'vue'
 import { get, put } from '@/api/client'
 import type { Setting } from '@/api/types'
 
-export const CATEGORY_ORDER = ['general', 'workers', 'transcription', 'translation', 'subtitles', 'scanner', 'bazarr']
+/** How the Settings page renders a setting (GET /api/system/setting-specs). */
+export interface SettingSpecInfo {
+  key: string
+  category: string
+  value_type: string
+  choices: string[] | null
+  minimum: number | null
+  maximum: number | null
+  secret: boolean
+  internal: boolean
+  advanced: boolean
+  description: string
+}
+
+export const CATEGORY_ORDER = ['general', 'workers', 'transcription', 'translation', 'subtitles', 'scanner', 'bazarr', 'integrations']
 
 export const useSettingsStore = defineStore('settings', () => {
   const settings = ref<Setting[]>([])
   const loaded = ref(false)
+  const specs = ref<Record<string, SettingSpecInfo>>({})
 
   const byCategory = computed(() => {
     const groups: Record<string, Setting[]> = {}
@@ -24,6 +39,10 @@ export const useSettingsStore = defineStore('settings', () => {
   async function fetchAll() {
     settings.value = await get<Setting[]>('/api/settings')
     loaded.value = true
+  }
+  async function fetchSpecs() {
+    const res = await get<{ specs: SettingSpecInfo[] }>('/api/system/setting-specs', undefined, { quiet: true })
+    specs.value = Object.fromEntries(res.specs.map((s) => [s.key, s]))
   }
   function value(key: string): string | null {
     return settings.value.find((s) => s.key === key)?.value ?? null
@@ -47,5 +66,5 @@ export const useSettingsStore = defineStore('settings', () => {
       s.value = v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v)
     }
   }
-  return { settings, loaded, byCategory, fetchAll, value, update, onEvent }
+  return { settings, loaded, specs, byCategory, fetchAll, fetchSpecs, value, update, onEvent }
 })

@@ -15,6 +15,9 @@ export const useToastStore = defineStore('toast', () => {
   const modals = ref<number[]>([])
 
   function push(kind: Toast['kind'], text: string, ms = kind === 'error' ? 8000 : 3500): number {
+    // The same message again (several calls failing at once) is one toast, not a stack.
+    const same = toasts.value.find((t) => t.kind === kind && t.text === text)
+    if (same) return same.id
     const id = nextId++
     toasts.value.push({ id, kind, text })
     if (toasts.value.length > 5) toasts.value.shift()

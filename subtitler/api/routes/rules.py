@@ -6,7 +6,7 @@ Bodies are taken as JSON objects and validated by RulesService, so an invalid ru
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, status
 
@@ -62,9 +62,12 @@ async def preview_unsaved(
     body: dict[str, Any] = _RULE_BODY,
     page: int = Query(default=1, ge=1, le=1_000_000),
     page_size: int = Query(default=50, ge=1, le=500),
+    show: Literal["matches", "all"] = Query(default="matches", description="all: non-matches too"),
     daemon: Daemon = Depends(get_daemon),
 ) -> RulePreview:
-    return await daemon.rules.preview_unsaved(body, page=page, page_size=page_size)
+    return await daemon.rules.preview_unsaved(
+        body, page=page, page_size=page_size, show_all=show == "all"
+    )
 
 
 @router.get("/{rule_id}", response_model=RuleOut)
@@ -77,9 +80,12 @@ async def preview_saved(
     rule_id: RuleId,
     page: int = Query(default=1, ge=1, le=1_000_000),
     page_size: int = Query(default=50, ge=1, le=500),
+    show: Literal["matches", "all"] = Query(default="matches", description="all: non-matches too"),
     daemon: Daemon = Depends(get_daemon),
 ) -> RulePreview:
-    return await daemon.rules.preview_saved(rule_id, page=page, page_size=page_size)
+    return await daemon.rules.preview_saved(
+        rule_id, page=page, page_size=page_size, show_all=show == "all"
+    )
 
 
 @router.put("/{rule_id}", response_model=RuleOut)

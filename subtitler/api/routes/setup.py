@@ -23,6 +23,7 @@ async def standalone(body: StandaloneSetup, daemon: Daemon = Depends(get_daemon)
         scan_rules=[rule.model_dump() for rule in body.scan_rules],
         worker_config=body.worker_config.model_dump() if body.worker_config else None,
         scanner_config=body.scanner_config.model_dump() if body.scanner_config else None,
+        first_scan=body.first_scan,
     )
     return SetupResult(**result)
 

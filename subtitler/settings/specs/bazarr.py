@@ -9,6 +9,7 @@ from subtitler.settings.specs.transcription import QUALITY_PRESETS
 SPECS = [
     SettingSpec(
         key="asr_heartbeat",
+        advanced=True,
         category="bazarr",
         value_type="boolean",
         default=True,
@@ -20,6 +21,7 @@ SPECS = [
     ),
     SettingSpec(
         key="asr_heartbeat_seconds",
+        advanced=True,
         category="bazarr",
         value_type="float",
         default=5.0,
@@ -29,6 +31,7 @@ SPECS = [
     ),
     SettingSpec(
         key="asr_result_ttl_hours",
+        advanced=True,
         category="bazarr",
         value_type="float",
         default=6.0,
@@ -68,6 +71,7 @@ SPECS = [
     ),
     SettingSpec(
         key="path_mappings",
+        advanced=True,
         category="bazarr",
         value_type="json",
         default=[],

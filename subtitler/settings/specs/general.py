@@ -37,6 +37,7 @@ SPECS = [
     ),
     SettingSpec(
         key="trusted_proxies",
+        advanced=True,
         category="general",
         value_type="list",
         default=[],
@@ -60,6 +61,7 @@ SPECS = [
     ),
     SettingSpec(
         key="setup_completed",
+        internal=True,
         category="general",
         value_type="boolean",
         default=False,
@@ -67,6 +69,7 @@ SPECS = [
     ),
     SettingSpec(
         key="operation_mode",
+        internal=True,
         category="general",
         value_type="string",
         default="",

@@ -54,6 +54,7 @@ def _check_policy(value: str) -> None:
 SPECS += [
     SettingSpec(
         key="scanner_media_extensions",
+        advanced=True,
         category="scanner",
         value_type="list",
         default=[
@@ -69,6 +70,7 @@ SPECS += [
     ),
     SettingSpec(
         key="scanner_sample_max_mb",
+        advanced=True,
         category="scanner",
         value_type="integer",
         default=200,
@@ -136,6 +138,7 @@ SPECS += [
     ),
     SettingSpec(
         key="scanner_schedule_recursive",
+        advanced=True,
         category="scanner",
         value_type="boolean",
         default=True,
@@ -161,6 +164,7 @@ SPECS += [
     ),
     SettingSpec(
         key="scanner_watcher_recursive",
+        advanced=True,
         category="scanner",
         value_type="boolean",
         default=True,
@@ -168,6 +172,7 @@ SPECS += [
     ),
     SettingSpec(
         key="scanner_watcher_polling",
+        advanced=True,
         category="scanner",
         value_type="boolean",
         default=False,
@@ -178,6 +183,7 @@ SPECS += [
     ),
     SettingSpec(
         key="scanner_quiet_seconds",
+        advanced=True,
         category="scanner",
         value_type="float",
         default=10.0,
@@ -190,6 +196,7 @@ SPECS += [
     ),
     SettingSpec(
         key="scanner_watcher_rescan_minutes",
+        advanced=True,
         category="scanner",
         value_type="integer",
         default=60,
@@ -202,6 +209,7 @@ SPECS += [
     ),
     SettingSpec(
         key="scanner_last_scan_time",
+        internal=True,
         category="scanner",
         value_type="string",
         default="",
@@ -209,6 +217,7 @@ SPECS += [
     ),
     SettingSpec(
         key="scanner_total_scans",
+        internal=True,
         category="scanner",
         value_type="integer",
         default=0,

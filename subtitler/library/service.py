@@ -1,0 +1,159 @@
+"""The Library page's service: one page of the index, and actions on files (subtitle now,
+translate now, redo, ignore) by explicit paths or by the page's filter."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import posixpath
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+
+from subtitler.db import Database
+from subtitler.db.models import Job
+from subtitler.db.models_library import LibraryFile
+from subtitler.errors import BadRequest, SubtitlerError
+from subtitler.jobs.states import JobStatus, Task
+from subtitler.library.query import LibraryFilter, matching_paths, query_page
+from subtitler.scanner.walker import IGNORE_MARKER
+
+logger = logging.getLogger(__name__)
+
+ACTIONS = ("subtitle", "translate", "redo", "ignore", "unignore")
+MAX_SELECTION = 5000  # files one action may touch (a filter matching more is refused)
+MANUAL_PRIORITY = 10  # "now": ahead of the scanner's jobs
+
+
+class LibraryService:
+    def __init__(self, *, db: Database, jobs: Any, settings: Any) -> None:
+        self._db = db
+        self._jobs = jobs  # JobService: create (and redo, where branch `jobs` adds it)
+        self._settings = settings
+
+    async def page(
+        self, *, flt: LibraryFilter, sort: str, order: str, page: int, page_size: int
+    ) -> dict[str, Any]:
+        async with self._db.read() as session:
+            return await query_page(
+                session, flt=flt, sort=sort, order=order, page=page, page_size=page_size
+            )
+
+    async def act(
+        self,
+        *,
+        action: str,
+        paths: Sequence[str] | None,
+        flt: LibraryFilter | None,
+        target_language: str | None = None,
+        quality_preset: str | None = None,
+    ) -> dict[str, Any]:
+        if action not in ACTIONS:
+            raise BadRequest(f"action must be one of {', '.join(ACTIONS)}", code="invalid_action")
+        chosen = await self._select(paths, flt)
+        errors: list[dict[str, str]] = []
+        affected = 0
+        if action in ("ignore", "unignore"):
+            affected = await self._set_ignored(chosen, ignored=action == "ignore")
+            return {"action": action, "matched": len(chosen), "affected": affected, "errors": []}
+        for path in chosen:
+            try:
+                if action == "subtitle":
+                    job = await self._jobs.create(
+                        file_path=path, target_lang=None, priority=MANUAL_PRIORITY,
+                        quality_preset=quality_preset, channel="ui",
+                    )  # fmt: skip
+                    logger.info("library: job %s queued to subtitle %s", job.id, path)
+                elif action == "translate":
+                    job = await self._jobs.create(
+                        file_path=path,
+                        target_lang=target_language or "eng",
+                        transcribe_or_translate=Task.TRANSLATE,
+                        priority=MANUAL_PRIORITY,
+                        quality_preset=quality_preset,
+                        channel="ui",
+                    )
+                    logger.info("library: job %s queued to translate %s", job.id, path)
+                else:
+                    await self._redo(path, quality_preset=quality_preset)
+                affected += 1
+            except SubtitlerError as exc:
+                errors.append({"path": path, "detail": exc.detail, "code": exc.code})
+        if affected:
+            logger.info("library %s: %d of %d file(s)", action, affected, len(chosen))
+        return {"action": action, "matched": len(chosen), "affected": affected, "errors": errors}
+
+    async def ignore_folder(self, *, folder: str) -> dict[str, Any]:
+        """Write `.subtitlerignore` in a folder under a library root: scans skip its tree."""
+        roots = [Path(posixpath.normpath(p)) for p in self._settings.get("library_paths") or []]
+        target = Path(posixpath.normpath(folder))  # no `..` walks out of the library
+        if not target.is_absolute() or not any(target.is_relative_to(r) for r in roots):
+            raise BadRequest(f"Not a folder of the library: {folder}", code="outside_library")
+
+        def write() -> str:
+            if not target.is_dir():
+                raise BadRequest(f"Not a folder: {folder}", code="not_a_directory")
+            marker = target / IGNORE_MARKER
+            marker.touch(exist_ok=True)
+            return str(marker)
+
+        marker = await asyncio.to_thread(write)
+        inside = await self._select(None, LibraryFilter(folder=folder))
+        await self._set_ignored(inside, ignored=True)
+        logger.info("ignore marker written: %s", marker)
+        return {"marker": marker}
+
+    async def _select(self, paths: Sequence[str] | None, flt: LibraryFilter | None) -> list[str]:
+        if paths:
+            if len(paths) > MAX_SELECTION:
+                raise BadRequest(f"At most {MAX_SELECTION} files at once", code="too_many")
+            async with self._db.read() as session:
+                known = set(
+                    await session.scalars(
+                        select(LibraryFile.path).where(LibraryFile.path.in_(list(paths)))
+                    )
+                )
+            unknown = [p for p in paths if p not in known]
+            if unknown:
+                raise BadRequest(f"Not in the library index: {unknown[0]}", code="not_in_library")
+            return list(dict.fromkeys(paths))
+        if flt is None:
+            raise BadRequest("Give paths or a filter", code="empty_selection")
+        async with self._db.read() as session:
+            chosen = await matching_paths(session, flt=flt, limit=MAX_SELECTION + 1)
+        if len(chosen) > MAX_SELECTION:
+            raise BadRequest(
+                f"The filter matches more than {MAX_SELECTION} files; narrow it", code="too_many"
+            )
+        return chosen
+
+    async def _set_ignored(self, paths: list[str], *, ignored: bool) -> int:
+        async with self._db.write() as session:
+            result = await session.execute(
+                update(LibraryFile).where(LibraryFile.path.in_(paths)).values(ignored=ignored)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    async def _redo(self, path: str, *, quality_preset: str | None) -> None:
+        """Redo the file's last job: through the jobs service's redo where it exists (branch
+        `jobs`), else a retry of a failed job."""
+        async with self._db.read() as session:
+            job = await session.scalar(
+                select(Job).where(Job.file_path == path).order_by(Job.created_at.desc()).limit(1)
+            )
+        if job is None:
+            raise BadRequest("No job to redo for this file", code="no_job")
+        redo = getattr(self._jobs, "redo", None)
+        if callable(redo):
+            overrides = {"quality_preset": quality_preset} if quality_preset else {}
+            await redo(job.id, **overrides)
+            return
+        if job.status == JobStatus.FAILED:
+            await self._jobs.queue.retry(job.id)
+            return
+        raise BadRequest(
+            f"The last job is {job.status}; redo of a finished job needs the jobs redo API",
+            code="redo_unavailable",
+        )
