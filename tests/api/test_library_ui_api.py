@@ -219,7 +219,7 @@ async def test_event_stream_token_instead_of_the_key(daemon: Daemon) -> None:
     key = str(daemon.settings.get("api_key"))
     app = create_app(daemon)
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         assert (await http.post("/api/events/token")).status_code == 401
         r = await http.post("/api/events/token", headers={"X-Api-Key": key})
         token = r.json()["token"]
@@ -237,7 +237,7 @@ async def test_event_stream_token_instead_of_the_key(daemon: Daemon) -> None:
 
     guarded = ApiKeyMiddleware(ok_app, settings_reader=daemon.settings.get)
     transport = httpx.ASGITransport(app=guarded, client=("127.0.0.1", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         assert (await http.get("/api/events", params={"token": token})).status_code == 200
         assert (await http.get("/api/events")).status_code == 401
 

@@ -26,7 +26,7 @@ async def pg_client(pg_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncCli
             await session.execute(delete(model))
     transport = httpx.ASGITransport(app=create_app(daemon), client=("127.0.0.1", 50000))
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http
     finally:
         await daemon.stop()
