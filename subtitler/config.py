@@ -31,6 +31,33 @@ class Config(BaseSettings):
     start_workers: bool = Field(
         default=True, description="Start the worker pool from settings at start-up"
     )
+    path_mappings: str = Field(
+        default="",
+        description=(
+            "This node's view of the queue's paths: '/media=/mnt/nas/media' (queue path = local "
+            "path), several comma-separated; a node with mappings only claims library jobs under "
+            "their queue-side prefixes"
+        ),
+    )
+    advertise_url: str | None = Field(
+        default=None,
+        description="How other nodes reach this one (http://host:port); default from host/port",
+    )
+
+    @field_validator("path_mappings")
+    @classmethod
+    def _check_mappings(cls, value: str) -> str:
+        from subtitler.cluster.paths import parse_mappings
+
+        parse_mappings(value)  # ValueError names the bad entry
+        return value
+
+    @field_validator("advertise_url")
+    @classmethod
+    def _check_advertise(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value or None
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -57,6 +84,17 @@ class Config(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'subtitler.db'}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.effective_database_url.startswith("postgresql")
+
+    @property
+    def node_url(self) -> str:
+        if self.advertise_url:
+            return self.advertise_url.rstrip("/")
+        host = socket.gethostname() if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def models_dir(self) -> Path:

@@ -10,11 +10,14 @@ import asyncio
 import gc
 import logging
 import shutil
+import socket
 import time
 from typing import Any
 
 from subtitler import __version__
 from subtitler.asr.service import AsrService
+from subtitler.cluster.paths import PathMapper
+from subtitler.cluster.service import ClusterService
 from subtitler.config import Config
 from subtitler.db import Database
 from subtitler.db.migrate import migrate
@@ -36,6 +39,8 @@ POOL_STOP_TIMEOUT = 5.0  # seconds a running job gets at shutdown before it is r
 
 
 class Daemon:
+    role = "full"  # or "worker" (subtitler.cluster.worker_node)
+
     def __init__(self, config: Config) -> None:
         self.config = config
         self.version = __version__
@@ -69,6 +74,9 @@ class Daemon:
             log_level=config.log_level,
             written=WrittenSubtitles(self.db),
         )
+        self.pool.paths = PathMapper.from_config(config.path_mappings)
+        self.pool.node_info = {"node_id": config.node_id, "host": socket.gethostname()}
+        self.cluster = self._cluster(role=self.role) if config.is_postgres else None
         self.asr = AsrService(
             db=self.db,
             queue=self.queue,
@@ -114,7 +122,10 @@ class Daemon:
         self.stop_event.clear()
         self._started_monotonic = time.monotonic()
         self.started = True
-        await self.scanner.start()  # scheduler and watcher as the settings say
+        if self.cluster is None:
+            await self.scanner.start()  # scheduler and watcher as the settings say
+        else:
+            await self.cluster.start()  # the scanner runs on the node holding its duty
         gc.freeze()  # start-up objects live forever: keep them out of every later GC pass
         logger.info("subtitler %s ready (node %s)", self.version, self.config.node_id)
 
@@ -122,6 +133,8 @@ class Daemon:
         if not self.started:
             return
         self.stop_event.set()
+        if self.cluster is not None:
+            await self.cluster.stop()
         await self.scanner.stop()
         await self.pool.shutdown(timeout=POOL_STOP_TIMEOUT)
         await self.asr.stop()
@@ -129,6 +142,14 @@ class Daemon:
         await self.db.dispose()
         self.started = False
         logger.info("subtitler stopped")
+
+    def _cluster(self, *, role: str) -> ClusterService:
+        return ClusterService(
+            url=self.config.effective_database_url, node_id=self.config.node_id,
+            node_url=self.config.node_url, role=role, db=self.db, bus=self.bus,
+            queue=self.queue, nvml=self.nvml, paths=self.pool.paths,
+            local_workers=self.pool.list, scanner=self.scanner if role == "full" else None,
+        )  # fmt: skip
 
     def _clean_spool(self) -> None:
         """Spool files belong to requests of a previous run; nobody will read them again."""

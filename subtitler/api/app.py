@@ -12,6 +12,7 @@ from subtitler.api.auth import ApiKeyMiddleware
 from subtitler.api.errors import install_error_handlers
 from subtitler.api.routes import (
     bazarr,
+    cluster,
     events,
     filesystem,
     jobs,
@@ -61,6 +62,7 @@ def create_app(daemon: Daemon) -> FastAPI:
         events,
         bazarr,
         openai,
+        cluster,
     ):
         app.include_router(module.router)
     app.add_middleware(ApiKeyMiddleware, settings_reader=daemon.settings.get)

@@ -14,6 +14,7 @@ from typing import Any
 
 import psutil
 
+from subtitler.cluster.paths import PathMapper
 from subtitler.errors import BadRequest, NotFound
 from subtitler.events import EventBus
 from subtitler.jobs.queue import JobQueue
@@ -60,6 +61,8 @@ class WorkerPool:
         self._crashed_jobs: dict[str, int] = {}
         self._listener: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self.paths = PathMapper()  # this node's SUBTITLER_PATH_MAPPINGS (subtitler.cluster)
+        self.node_info: dict[str, str] = {}  # node_id and host, added to every worker described
 
     @property
     def is_running(self) -> bool:
@@ -103,7 +106,7 @@ class WorkerPool:
             await worker.stop(timeout=timeout)
             self.workers.pop(worker_id, None)
             await self._write_counts()
-        self._bus.publish("worker_removed", {"worker_id": worker_id})
+        self._bus.publish("worker_removed", {"worker_id": worker_id} | self.node_info)
 
     async def start_pool(self, *, cpu: int, gpu: int) -> None:
         if cpu < 0 or gpu < 0:
@@ -125,7 +128,7 @@ class WorkerPool:
         return worker
 
     def list(self) -> list[dict[str, Any]]:
-        return [w.describe() for w in self.workers.values()]
+        return [w.describe() | self.node_info for w in self.workers.values()]
 
     def stats(self) -> dict[str, Any]:
         described = self.list()
@@ -187,11 +190,12 @@ class WorkerPool:
             crashed_jobs=self._crashed_jobs,
             written=self._written,
             vram_probe=self._nvml.process_memory_mb,
-            publish=self._bus.publish,
+            publish=lambda kind, data: self._bus.publish(kind, data | self.node_info),
+            paths=self.paths,
         )
         self.workers[worker_id] = worker
         worker.start()
-        self._bus.publish("worker_added", worker.describe())
+        self._bus.publish("worker_added", worker.describe() | self.node_info)
         return worker
 
     def _next_id(self, worker_type: str) -> str:

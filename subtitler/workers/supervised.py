@@ -18,6 +18,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from subtitler.cluster.paths import PathMapper
 from subtitler.db.models import Job
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.schemas import job_payload
@@ -70,6 +71,7 @@ class SupervisedWorker:
         written: WrittenSubtitles,
         vram_probe: Callable[[int], int | None],
         publish: Callable[[str, dict[str, Any]], Any],
+        paths: PathMapper | None = None,
     ) -> None:
         self.spec = spec
         self.state = WorkerState()
@@ -80,6 +82,7 @@ class SupervisedWorker:
         self._written = written
         self._vram_probe = vram_probe
         self._publish = publish
+        self._paths = paths or PathMapper()
         self._announced: tuple[Any, ...] = ()
         self._proc: BaseProcess | None = None
         self._conn: Connection | None = None
@@ -169,7 +172,11 @@ class SupervisedWorker:
                 msg.RUN,
                 {
                     "job": job_payload(job)
-                    | {"options": job.options, "written_subtitles": written},
+                    | {
+                        "options": job.options,
+                        "written_subtitles": self._local_paths(written),
+                        "file_path": self._paths.to_local(job.file_path),
+                    },
                     "settings": settings,
                     "models_dir": settings["__models_dir__"],
                 },
@@ -210,6 +217,8 @@ class SupervisedWorker:
                     await self._queue.log(job.id, payload["message"], level=payload["level"])
                 elif kind == msg.DONE:
                     result = dict(payload["result"])
+                    if result.get("output_path"):  # recorded in the queue's form
+                        result["output_path"] = self._paths.to_queue(result["output_path"])
                     sha = result.pop("output_sha256", None)
                     language = result.pop("output_language", None)
                     if sha and result.get("output_path"):
@@ -246,6 +255,16 @@ class SupervisedWorker:
             self._cancel_deadline = None
             self.state.current_job_id = None
             self.state.progress = self.state.eta = self.state.stage = None
+
+    def _local_paths(self, written: Any) -> Any:
+        """The registry of written subtitles holds queue paths; the child reads local ones."""
+        if self._paths.identity:
+            return written
+        if isinstance(written, dict):
+            return {self._paths.to_local(k): v for k, v in written.items()}
+        if isinstance(written, list | tuple | set):
+            return [self._paths.to_local(p) if isinstance(p, str) else p for p in written]
+        return written
 
     async def _on_crash(self, job: Job) -> None:
         code = self._proc.exitcode if self._proc is not None else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from subtitler.db import models_cluster  # noqa: F401  (the nodes table)
 from subtitler.db.models import Base
 
 target_metadata = Base.metadata
