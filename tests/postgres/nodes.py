@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from subtitler.db.models import Job
 from subtitler.db.models_cluster import Node
 from subtitler.events import EventBus
 from subtitler.settings import SettingsService
-from tests.conftest import SUBTITLER, free_port
+from tests.conftest import free_port
 
 TINY_FAST = {"model": "tiny.en", "compute_type": "int8", "beam_size": 1, "batch_size": 8}
 
@@ -59,10 +60,10 @@ def launch(
     full_env = {**os.environ, "SUBTITLER_LOG_LEVEL": "info", "SUBTITLER_NODE_ID": node_id,
                 "SUBTITLER_DATABASE_URL": db_url, **(env or {})}  # fmt: skip
     with log_path.open("ab") as log:
-        proc = subprocess.Popen(
-            [SUBTITLER, kind, "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data)],
-            stdout=log, stderr=subprocess.STDOUT, env=full_env,
-        )  # fmt: skip
+        # python -m: spawned worker processes must not re-run a console-script shim's main
+        argv = [sys.executable, "-m", "subtitler", kind, "--host", "127.0.0.1",
+                "--port", str(port), "--data-dir", str(data)]  # fmt: skip
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=full_env)
     return NodeProcess(proc, f"http://127.0.0.1:{port}", node_id, log_path)
 
 
