@@ -14,11 +14,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
 from subtitler.cluster.paths import PathMapper
+from subtitler.cluster.transient import TRANSIENT_TYPES, is_transient, retrying
 from subtitler.db.models import Job
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.schemas import job_payload
@@ -147,7 +149,9 @@ class SupervisedWorker:
                     continue
                 self.state.status = "idle"
                 self._announce()
-                job = await self._queue.claim(worker_id=self.worker_id)
+                job = await retrying(
+                    lambda: self._queue.claim(worker_id=self.worker_id), what=self.worker_id
+                )
                 if job is None:
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
@@ -200,21 +204,27 @@ class SupervisedWorker:
                     else:
                         continue
                 if kind == msg.PROGRESS:
-                    still_mine = await self._queue.report_progress(
-                        job.id,
-                        worker_id=self.worker_id,
-                        progress=payload["progress"],
-                        stage=payload["stage"],
-                        eta_seconds=payload["eta_seconds"],
-                        **payload["fields"],
-                    )
+                    try:
+                        still_mine = await self._queue.report_progress(
+                            job.id,
+                            worker_id=self.worker_id,
+                            progress=payload["progress"],
+                            stage=payload["stage"],
+                            eta_seconds=payload["eta_seconds"],
+                            **payload["fields"],
+                        )
+                    except Exception as exc:  # the database is away: keep working meanwhile
+                        if not is_transient(exc):
+                            raise
+                        still_mine = True
                     self.state.progress = payload["progress"]
                     self.state.eta = payload["eta_seconds"]
                     self.state.stage = payload["stage"]
                     if not still_mine:
                         self.cancel_job(job.id)
                 elif kind == msg.LOG:
-                    await self._queue.log(job.id, payload["message"], level=payload["level"])
+                    with contextlib.suppress(*TRANSIENT_TYPES):
+                        await self._queue.log(job.id, payload["message"], level=payload["level"])
                 elif kind == msg.DONE:
                     result = dict(payload["result"])
                     if result.get("output_path"):  # recorded in the queue's form
@@ -222,16 +232,17 @@ class SupervisedWorker:
                     sha = result.pop("output_sha256", None)
                     language = result.pop("output_language", None)
                     if sha and result.get("output_path"):
-                        await self._written.record(
-                            path=result["output_path"], sha256=sha, job_id=job.id,
-                            media_path=job.file_path, language=language,
-                        )  # fmt: skip
+                        await retrying(partial(
+                            self._written.record, path=result["output_path"], sha256=sha,
+                            job_id=job.id, media_path=job.file_path, language=language,
+                        ), what=f"{self.worker_id} recording {job.id}")  # fmt: skip
                     if self.spec.worker_type == "gpu" and self.state.pid:
                         result["vram_used_mb"] = await asyncio.to_thread(
                             self._vram_probe, self.state.pid
                         )
-                    finished = await self._queue.complete(
-                        job.id, worker_id=self.worker_id, **result
+                    finished = await retrying(
+                        partial(self._queue.complete, job.id, worker_id=self.worker_id, **result),
+                        what=f"{self.worker_id} completing {job.id}",
                     )
                     if finished is not None:
                         self.state.jobs_completed += 1

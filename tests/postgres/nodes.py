@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import re
+import select
 import signal
+import socket
+import socketserver
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,3 +121,58 @@ def wait(probe: Any, *, timeout: float, what: str) -> Any:
             return value
         time.sleep(0.25)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+class CuttableProxy:
+    """A TCP forwarder on 127.0.0.1 in front of PostgreSQL that a test can cut and restore,
+    as a NAS reboot or a pulled cable would: connections drop, new ones are refused."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = free_port()
+        self._server: socketserver.ThreadingTCPServer | None = None
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        proxy = self
+
+        class Pipe(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                upstream = socket.create_connection(("127.0.0.1", proxy.target_port))
+                with proxy._lock:
+                    proxy._open.update({self.request, upstream})
+                ends = {self.request: upstream, upstream: self.request}
+                try:
+                    while True:
+                        ready, _, _ = select.select(list(ends), [], [], 1.0)
+                        for src in ready:
+                            data = src.recv(65536)
+                            if not data:
+                                return
+                            ends[src].sendall(data)
+                except OSError:
+                    return
+                finally:
+                    upstream.close()
+
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        server = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Pipe)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self._server = server
+
+    def cut(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        with self._lock:
+            for sock in self._open:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                    sock.close()
+            self._open.clear()
+
+    def url(self, pg_url: str) -> str:
+        return re.sub(r"@127\.0\.0\.1:\d+/", f"@127.0.0.1:{self.port}/", pg_url)

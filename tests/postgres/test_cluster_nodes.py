@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.postgres.nodes import TINY_FAST, NodeProcess, launch, prepare_database, start, wait
+from tests.postgres.nodes import (
+    TINY_FAST,
+    CuttableProxy,
+    NodeProcess,
+    launch,
+    prepare_database,
+    start,
+    wait,
+)
 from tests.speechgen import ENGLISH, MediaFactory, Track
 
 pytestmark = pytest.mark.slow
@@ -192,3 +201,38 @@ def _health(node: NodeProcess) -> httpx.Response | None:
         return httpx.get(f"{node.url}/health", timeout=2)
     except httpx.HTTPError:
         return None
+
+
+def test_database_lost_mid_job_then_back_loses_nothing(
+    pg_url: str, tmp_path: Path, nodes: list[NodeProcess]
+) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    prepare_database(pg_url, cluster_lease_seconds=LEASE, worker_cpu_count=1,
+                     worker_gpu_count=0, preset_fast=TINY_FAST)  # fmt: skip
+    video = _video(MediaFactory(tmp_path / "gen"), library, "Film.mkv", repeat=4)
+    port = int(pg_url.rsplit(":", 1)[1].split("/")[0])
+    proxy = CuttableProxy(port)
+    proxy.start()
+    nas = start("serve", tmp_path, "nas", db_url=pg_url, env={"SUBTITLER_START_WORKERS": "false"})
+    nodes.append(nas)
+    worker = start("worker", tmp_path, "w", db_url=proxy.url(pg_url))
+    nodes.append(worker)
+    resp = httpx.post(f"{nas.url}/api/jobs", json={"file_path": str(video),
+                      "target_lang": "eng", "quality_preset": "fast"})  # fmt: skip
+    job_id = resp.json()["id"]
+    wait(lambda: _job(nas.url, job_id)["status"] == "processing", timeout=60, what="the job")
+    proxy.cut()  # the database goes away while the worker node is transcribing
+    down = wait(lambda: (r := _health(worker)) is not None and r.status_code == 503 and r,
+                timeout=30, what="/health 503")  # fmt: skip
+    assert down.json()["code"] == "database_unreachable"
+    time.sleep(LEASE * 1.5)  # longer than the lease: the full node requeues the job meanwhile
+    proxy.start()
+    wait(lambda: (r := _health(worker)) is not None and r.status_code == 200, timeout=60,
+         what="/health 200 again")  # fmt: skip
+    final = wait(lambda: (j := _job(nas.url, job_id))["status"] in ("completed", "failed") and j,
+                 timeout=180, what="the job to finish")  # fmt: skip
+    assert final["status"] == "completed", final
+    assert final["node_id"] == "w" and final["recovered_count"] == 1
+    assert Path(final["output_path"]).is_file()
+    assert "database unreachable" in worker.log() or "heartbeat failed" in worker.log()
