@@ -100,7 +100,8 @@ async def _prepare(db_url: str, values: dict[str, Any]) -> None:
         await migrate(db, sqlite_file=None)
         settings = SettingsService(db, EventBus())
         await settings.init_defaults()
-        await settings.bulk_update(values)
+        if values:
+            await settings.bulk_update(values)
         async with db.write() as session:
             await session.execute(Job.__table__.delete())
             await session.execute(Node.__table__.delete())
