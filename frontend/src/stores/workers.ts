@@ -89,9 +89,11 @@ export const useWorkersStore = defineStore('workers', () => {
     refreshSoon()
     return w
   }
-  async function remove(id: string) {
-    const res = await del<Message>(`/api/workers/${encodeURIComponent(id)}`)
-    raw.value = raw.value.filter((w) => w.worker_id !== id)
+  /** Another node's worker is removed through that node (the API forwards with `node_id`). */
+  async function remove(id: string, nodeId: string | null = null) {
+    const query = nodeId ? `?node_id=${encodeURIComponent(nodeId)}` : ''
+    const res = await del<Message>(`/api/workers/${encodeURIComponent(id)}${query}`)
+    raw.value = raw.value.filter((w) => w.worker_id !== id || (nodeId !== null && (w.node_id ?? null) !== nodeId))
     refreshSoon()
     return res
   }
@@ -109,7 +111,7 @@ export const useWorkersStore = defineStore('workers', () => {
   }
 
   function upsert(w: Worker) {
-    const i = raw.value.findIndex((x) => x.worker_id === w.worker_id)
+    const i = raw.value.findIndex((x) => x.worker_id === w.worker_id && (x.node_id ?? null) === (w.node_id ?? null))
     if (i >= 0) raw.value[i] = { ...raw.value[i], ...w }
     else raw.value.push(w)
   }
@@ -166,7 +168,7 @@ export const useWorkersStore = defineStore('workers', () => {
       startingChecks = 0
       refreshSoon()
     } else if (type === 'worker_removed') {
-      raw.value = raw.value.filter((w) => w.worker_id !== data.worker_id)
+      raw.value = raw.value.filter((w) => w.worker_id !== data.worker_id || (w.node_id ?? null) !== (data.node_id ?? null))
       for (const [id, a] of Object.entries(active)) if (a.worker_id === data.worker_id) delete active[id]
       refreshSoon()
     } else if (type === 'job_updated') {
