@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.acceptance.test_bazarr import bazarr_body
 from tests.postgres.nodes import (
     TINY_FAST,
     CuttableProxy,
@@ -79,7 +80,7 @@ def test_full_node_and_two_worker_nodes(
     prepare_database(
         pg_url, cluster_lease_seconds=LEASE, worker_cpu_count=1, worker_gpu_count=0,
         preset_fast=TINY_FAST, scanner_schedule_enabled=True, scanner_watcher_enabled=True,
-        scanner_watcher_paths=[str(library)],
+        scanner_watcher_paths=[str(library)], asr_quality_preset="fast",
     )  # fmt: skip
     media = MediaFactory(tmp_path / "gen")
     videos = [_video(media, library, f"Show S01E0{n}.mkv") for n in range(1, 5)]
@@ -115,6 +116,18 @@ def test_full_node_and_two_worker_nodes(
     for job, video in zip(done, videos, strict=True):
         assert job["output_path"] == str(video.with_suffix(".eng.srt"))
         assert "weather" in video.with_suffix(".eng.srt").read_text().lower()
+
+    # a Bazarr upload to nas2 runs on nas2, never on the idle worker nodes
+    httpx.post(f"{nas2.url}/api/workers/pool/start", params={"cpu_workers": 1}, timeout=60)
+    body, boundary = bazarr_body(videos[0].read_bytes())
+    form = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    resp = httpx.post(f"{nas2.url}/asr?task=transcribe&language=en&output=srt&encode=true",
+                      content=body, timeout=240, headers=form)  # fmt: skip
+    assert resp.status_code == 200 and "weather" in resp.text.lower(), resp.text[:300]
+    jobs = httpx.get(f"{nas.url}/api/jobs", params={"page_size": 100}).json()["jobs"]
+    (asr,) = [j for j in jobs if j["job_type"] == "asr"]
+    assert asr["node_id"] == "nas2" and asr["status"] == "completed"
+    httpx.post(f"{nas2.url}/api/workers/pool/stop", params={"timeout": 5}, timeout=60)
 
     # the Workers API of the full node lists every node's workers; Nodes shows all four
     listed = httpx.get(f"{nas.url}/api/workers", timeout=10).json()
