@@ -148,7 +148,8 @@ class Daemon:
             url=self.config.effective_database_url, node_id=self.config.node_id,
             node_url=self.config.node_url, role=role, db=self.db, bus=self.bus,
             queue=self.queue, nvml=self.nvml, paths=self.pool.paths,
-            local_workers=self.pool.list, scanner=self.scanner if role == "full" else None,
+            local_workers=self.pool.list, settings=self.settings,
+            scanner=self.scanner if role == "full" else None,
         )  # fmt: skip
 
     def _clean_spool(self) -> None:

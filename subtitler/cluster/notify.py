@@ -2,7 +2,8 @@
 
 Every node publishes its own events to the `subtitler_events` channel and republishes the other
 nodes' on its local bus with `origin_node` set, so each node's /api/events shows the whole
-cluster and the worker pool wakes at once when any node queues a job. NOTIFY payloads are capped
+cluster and the worker pool wakes at once when any node queues a job; a setting changed on one
+node is re-read by the others (the `on_remote_setting` callback). NOTIFY payloads are capped
 at 8000 bytes by PostgreSQL: a larger event goes out as its id and status only.
 """
 
@@ -12,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -25,12 +27,20 @@ logger = logging.getLogger(__name__)
 CHANNEL = "subtitler_events"
 PAYLOAD_LIMIT = 7900
 OUTBOX_LIMIT = 10_000
-SHARED_PREFIXES = ("job_", "jobs_", "worker_")
+SHARED_PREFIXES = ("job_", "jobs_", "worker_", "setting_updated")
 
 
 class EventBridge:
-    def __init__(self, *, url: str, bus: EventBus, node_id: str) -> None:
+    def __init__(
+        self,
+        *,
+        url: str,
+        bus: EventBus,
+        node_id: str,
+        on_remote_setting: Callable[[str], None] | None = None,
+    ) -> None:
         self._url = url
+        self._on_remote_setting = on_remote_setting
         self._bus = bus
         self._node_id = node_id
         self._outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=OUTBOX_LIMIT)
@@ -66,7 +76,10 @@ class EventBridge:
         origin = message.get("n")
         if origin == self._node_id or not isinstance(message.get("d"), dict):
             return
-        self._bus.publish(str(message.get("t")), {**message["d"], "origin_node": origin})
+        kind = str(message.get("t"))
+        self._bus.publish(kind, {**message["d"], "origin_node": origin})
+        if kind == "setting_updated" and self._on_remote_setting is not None:
+            self._on_remote_setting(str(message["d"].get("key")))
 
     async def _run(self) -> None:
         attempt = 0

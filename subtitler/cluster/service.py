@@ -32,6 +32,7 @@ from subtitler.errors import BadRequest, NotFound, SubtitlerError
 from subtitler.events import EventBus
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import JobStatus
+from subtitler.settings import SettingsService
 from subtitler.system.resources import Nvml
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class ClusterService:
         nvml: Nvml,
         paths: PathMapper,
         local_workers: Callable[[], list[dict[str, Any]]],
+        settings: SettingsService,
         scanner: Any | None = None,
     ) -> None:
         self.node_id = node_id
@@ -76,7 +78,11 @@ class ClusterService:
         self.lease_seconds = DEFAULT_LEASE
         self.healthy = False
         self.last_error: str | None = None
-        self.events = EventBridge(url=url, bus=bus, node_id=node_id)
+        self._settings = settings
+        self._refreshes: set[asyncio.Task[None]] = set()
+        self.events = EventBridge(
+            url=url, bus=bus, node_id=node_id, on_remote_setting=self._remote_setting
+        )
         self.duties: dict[str, DutyLock] = {
             "leases": DutyLock("leases", url=url, interval=self.duty_interval)
         }
@@ -90,6 +96,11 @@ class ClusterService:
         queue.lease_seconds = self.lease_seconds
         queue.local_only = True
         queue.path_prefixes = paths.queue_prefixes()
+
+    def _remote_setting(self, key: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._settings.refresh([key]))
+        self._refreshes.add(task)
+        task.add_done_callback(self._refreshes.discard)
 
     def duty_interval(self) -> float:
         """How often a node tries a free duty: a quarter lease, so takeover fits in one lease."""

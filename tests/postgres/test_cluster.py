@@ -172,3 +172,17 @@ async def test_events_of_one_node_reach_the_others(make_node: Any) -> None:
     async with a.db.read() as session:
         assert (await session.scalar(select(Job.node_id).where(Job.id == job.id))) == "node-b"
     sub.close()
+
+
+async def test_a_setting_changed_on_one_node_is_read_by_the_others(make_node: Any) -> None:
+    a = await make_node("node-a")
+    b = await make_node("node-b", worker=True)
+    await asyncio.wait_for(a.cluster.events.connected.wait(), 10)
+    await asyncio.wait_for(b.cluster.events.connected.wait(), 10)
+    fast = {"model": "tiny.en", "compute_type": "int8", "beam_size": 2, "batch_size": 4}
+    await a.settings.bulk_update({"preset_fast": fast})
+
+    async def seen() -> bool:
+        return bool(b.settings.get("preset_fast") == fast)
+
+    await wait_for(seen, timeout=5, what="node b to re-read the setting")
