@@ -39,6 +39,18 @@ class Config(BaseSettings):
             "their queue-side prefixes"
         ),
     )
+    cpu_workers: int | None = Field(
+        default=None,
+        ge=-1,
+        le=64,
+        description="This node's CPU workers (-1 auto); default: the worker_cpu_count setting",
+    )
+    gpu_workers: int | None = Field(
+        default=None,
+        ge=-1,
+        le=64,
+        description="This node's GPU workers (-1 one per GPU); default: worker_gpu_count",
+    )
     advertise_url: str | None = Field(
         default=None,
         description="How other nodes reach this one (http://host:port); default from host/port",

@@ -76,6 +76,7 @@ class Daemon:
         )
         self.pool.paths = PathMapper.from_config(config.path_mappings)
         self.pool.node_info = {"node_id": config.node_id, "host": socket.gethostname()}
+        self.pool.count_overrides = (config.cpu_workers, config.gpu_workers)
         self.cluster = self._cluster(role=self.role) if config.is_postgres else None
         self.asr = AsrService(
             db=self.db,

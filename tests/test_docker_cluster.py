@@ -96,3 +96,5 @@ def test_nas_and_gpu_worker_share_one_queue_with_mapped_paths() -> None:
     port = worker["environment"]["SUBTITLER_PORT"]
     assert f"{port}:{port}" in worker["ports"] and worker_config.node_url.endswith(f":{port}")
     assert full_config.node_id != worker_config.node_id
+    # the PC's own worker counts: GPU workers only, whatever the shared settings say
+    assert (worker_config.cpu_workers, worker_config.gpu_workers) == (0, -1)

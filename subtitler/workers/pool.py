@@ -63,6 +63,9 @@ class WorkerPool:
         self._lock = asyncio.Lock()
         self.paths = PathMapper()  # this node's SUBTITLER_PATH_MAPPINGS (subtitler.cluster)
         self.node_info: dict[str, str] = {}  # node_id and host, added to every worker described
+        # Node-scoped counts (SUBTITLER_CPU_WORKERS / _GPU_WORKERS) win over the shared settings,
+        # and such a node does not write its counts back into them.
+        self.count_overrides: tuple[int | None, int | None] = (None, None)
 
     @property
     def is_running(self) -> bool:
@@ -75,10 +78,11 @@ class WorkerPool:
             self._listener = asyncio.create_task(self._listen(), name="pool-events")
         if not start_workers:
             return
-        cpu = int(self._settings.get("worker_cpu_count"))
+        cpu_env, gpu_env = self.count_overrides
+        cpu = int(self._settings.get("worker_cpu_count") if cpu_env is None else cpu_env)
         if cpu < 0:
             cpu = auto_cpu_workers()
-        gpu = int(self._settings.get("worker_gpu_count"))
+        gpu = int(self._settings.get("worker_gpu_count") if gpu_env is None else gpu_env)
         if gpu < 0:
             gpu = len(await asyncio.to_thread(self._nvml.gpus))
         await self._start_workers(cpu=cpu, gpu=gpu)
@@ -205,6 +209,8 @@ class WorkerPool:
         return f"worker-{worker_type}-{n}"
 
     async def _write_counts(self) -> None:
+        if self.count_overrides != (None, None):
+            return
         cpu = sum(1 for w in self.workers.values() if w.spec.worker_type == "cpu")
         gpu = sum(1 for w in self.workers.values() if w.spec.worker_type == "gpu")
         await self._settings.bulk_update({"worker_cpu_count": cpu, "worker_gpu_count": gpu})
