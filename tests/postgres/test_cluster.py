@@ -111,6 +111,9 @@ async def test_a_dead_nodes_job_is_requeued_when_its_lease_runs_out(make_node: A
     job = await _add_job(a, "/media/film.mkv")
     claimed = await b.queue.claim(worker_id="worker-cpu-0")
     assert claimed is not None and claimed.id == job.id
+    upload = await b.queue.enqueue(file_path="asr://node-b/k", file_name="upload.wav",
+                                   job_type="asr", pinned_node="node-b")  # fmt: skip
+    assert (await b.queue.claim(worker_id="worker-cpu-1")).id == upload.id  # type: ignore[union-attr]
     await b.cluster.stop()  # node b stops heartbeating (its lease duty goes too)
     first = await a.queue.get(job.id)
     assert first.status == "processing"
@@ -123,6 +126,8 @@ async def test_a_dead_nodes_job_is_requeued_when_its_lease_runs_out(make_node: A
     again = await wait_for(requeued, timeout=LEASE * 4, what="the lease to be reaped")
     assert time.monotonic() - started >= LEASE * 0.5
     assert again.recovered_count == 1 and again.worker_id is None
+    lost = await a.queue.get(upload.id)  # its audio and its client were on node b
+    assert (lost.status, lost.error_code) == ("failed", "node_lost")
     assert (await a.queue.claim(worker_id="worker-cpu-0")).id == job.id  # type: ignore[union-attr]
     # node b comes back late: its worker cannot finish a job that is no longer its
     assert await b.queue.complete(job.id, worker_id="worker-cpu-0") is None
