@@ -55,6 +55,14 @@ def test_cuda_image_brings_cuda12_cublas_and_cudnn9_on_the_library_path() -> Non
         assert needle in cpu and needle in text
 
 
+def test_every_image_can_reach_postgresql() -> None:
+    # the images install the package's core dependencies: asyncpg must be one of them
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert any(d.startswith("asyncpg") for d in deps)
+
+
 def test_cpu_example_is_one_node_on_sqlite() -> None:
     (service,) = _compose("cpu.yml")["services"].values()
     assert service["build"]["dockerfile"] == "Dockerfile" and "8000:8000" in service["ports"]
