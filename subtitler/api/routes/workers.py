@@ -93,7 +93,7 @@ async def get_worker(worker_id: str, daemon: Daemon = Depends(get_daemon)) -> An
 @router.post("", response_model=WorkerOut, status_code=status.HTTP_201_CREATED)
 async def add_worker(body: WorkerCreate, daemon: Daemon = Depends(get_daemon)) -> Any:
     worker = await daemon.pool.add(worker_type=body.worker_type, device_id=body.device_id)
-    return worker.describe()
+    return worker.describe() | daemon.pool.node_info
 
 
 @router.delete("/{worker_id}", response_model=Message)
