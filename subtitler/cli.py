@@ -74,6 +74,48 @@ def serve(
         raise typer.Exit(code=1)
 
 
+@app.command()
+def worker(
+    host: Annotated[str | None, typer.Option(help="Address of /health (SUBTITLER_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (SUBTITLER_PORT)")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Data folder: models, spool, logs (SUBTITLER_DATA_DIR)")
+    ] = None,
+) -> None:
+    """Run a workers-only node on the shared PostgreSQL queue (no scanner, no UI).
+
+    Needs SUBTITLER_DATABASE_URL=postgresql+asyncpg://...; SUBTITLER_PATH_MAPPINGS maps the
+    queue's paths to this machine's (`/media=/mnt/nas/media`, comma-separated)."""
+    import uvicorn
+
+    from subtitler.api.worker_app import create_worker_app
+    from subtitler.cluster.worker_node import WorkerNode
+    from subtitler.logging_setup import configure_logging
+
+    config = _config(host=host, port=port, data_dir=data_dir)
+    if not config.is_postgres:
+        typer.echo(
+            "error: workers need PostgreSQL: set SUBTITLER_DATABASE_URL="
+            "postgresql+asyncpg://USER:PASSWORD@HOST/DB, the database the full node uses "
+            "(a SQLite file serves one machine only)",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    config.ensure_dirs()
+    configure_logging(config.log_level, config.logs_dir)
+    node = WorkerNode(config)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_worker_app(node), host=config.host, port=config.port,
+            log_level=config.log_level, proxy_headers=False, server_header=False,
+            timeout_graceful_shutdown=10, log_config=None,
+        )
+    )  # fmt: skip
+    server.run()
+    if not server.started:
+        raise typer.Exit(code=1)
+
+
 @app.command("api-key")
 def api_key(
     data_dir: Annotated[Path | None, typer.Option(help="Data folder (SUBTITLER_DATA_DIR)")] = None,

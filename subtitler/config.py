@@ -36,6 +36,45 @@ class Config(BaseSettings):
         description="Comma-separated extra Host names (e.g. the Docker service name), besides "
         "the allowed_hosts setting",
     )
+    path_mappings: str = Field(
+        default="",
+        description=(
+            "This node's view of the queue's paths: '/media=/mnt/nas/media' (queue path = local "
+            "path), several comma-separated; a node with mappings only claims library jobs under "
+            "their queue-side prefixes"
+        ),
+    )
+    cpu_workers: int | None = Field(
+        default=None,
+        ge=-1,
+        le=64,
+        description="This node's CPU workers (-1 auto); default: the worker_cpu_count setting",
+    )
+    gpu_workers: int | None = Field(
+        default=None,
+        ge=-1,
+        le=64,
+        description="This node's GPU workers (-1 one per GPU); default: worker_gpu_count",
+    )
+    advertise_url: str | None = Field(
+        default=None,
+        description="How other nodes reach this one (http://host:port); default from host/port",
+    )
+
+    @field_validator("path_mappings")
+    @classmethod
+    def _check_mappings(cls, value: str) -> str:
+        from subtitler.cluster.paths import parse_mappings
+
+        parse_mappings(value)  # ValueError names the bad entry
+        return value
+
+    @field_validator("advertise_url")
+    @classmethod
+    def _check_advertise(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value or None
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -66,6 +105,17 @@ class Config(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'subtitler.db'}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.effective_database_url.startswith("postgresql")
+
+    @property
+    def node_url(self) -> str:
+        if self.advertise_url:
+            return self.advertise_url.rstrip("/")
+        host = socket.gethostname() if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def models_dir(self) -> Path:

@@ -12,11 +12,14 @@ import gc
 import logging
 import shutil
 import signal
+import socket
 import time
 from typing import Any
 
 from subtitler import __version__
 from subtitler.asr.service import AsrService
+from subtitler.cluster.paths import PathMapper
+from subtitler.cluster.service import ClusterService
 from subtitler.config import Config
 from subtitler.db import Database
 from subtitler.db.migrate import migrate
@@ -52,6 +55,8 @@ POOL_STOP_TIMEOUT = 5.0  # seconds a running job gets at shutdown before it is r
 
 
 class Daemon:
+    role = "full"  # or "worker" (subtitler.cluster.worker_node)
+
     def __init__(self, config: Config) -> None:
         self.config = config
         self.version = __version__
@@ -98,6 +103,10 @@ class Daemon:
             results=self.results,
         )
         self.setup.pool, self.setup.scanner = self.pool, self.scanner
+        self.pool.paths = PathMapper.from_config(config.path_mappings)
+        self.pool.node_info = {"node_id": config.node_id, "host": socket.gethostname()}
+        self.pool.count_overrides = (config.cpu_workers, config.gpu_workers)
+        self.cluster = self._cluster(role=self.role) if config.is_postgres else None
         self.asr = AsrService(
             db=self.db,
             queue=self.queue,
@@ -162,7 +171,10 @@ class Daemon:
         self._started_monotonic = time.monotonic()
         self.started = True
         await self.integrations.start()  # before the scanner: scan events reach webhooks
-        await self.scanner.start()  # scheduler and watcher as the settings say
+        if self.cluster is None:
+            await self.scanner.start()  # scheduler and watcher as the settings say
+        else:
+            await self.cluster.start()  # the scanner runs on the node holding its duty
         await self.monitor.start()  # periodic quick_check and backups for /health
         self._watch_sighup()
         gc.freeze()  # start-up objects live forever: keep them out of every later GC pass
@@ -174,6 +186,8 @@ class Daemon:
         self.stop_event.set()
         self._unwatch_sighup()
         await self.monitor.stop()
+        if self.cluster is not None:
+            await self.cluster.stop()
         await self.scanner.stop()
         await self.integrations.stop()
         await self.pool.shutdown(timeout=POOL_STOP_TIMEOUT)
@@ -202,6 +216,15 @@ class Daemon:
     async def _reload_settings(self) -> None:
         await self.settings.reload()
         logger.info("settings re-read from the database (SIGHUP)")
+
+    def _cluster(self, *, role: str) -> ClusterService:
+        return ClusterService(
+            url=self.config.effective_database_url, node_id=self.config.node_id,
+            node_url=self.config.node_url, role=role, db=self.db, bus=self.bus,
+            queue=self.queue, nvml=self.nvml, paths=self.pool.paths,
+            local_workers=self.pool.list, settings=self.settings,
+            scanner=self.scanner if role == "full" else None,
+        )  # fmt: skip
 
     def _clean_spool(self) -> None:
         """Spool files belong to requests of a previous run; nobody will read them again."""

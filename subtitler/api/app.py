@@ -15,6 +15,7 @@ from subtitler.api.openapi import ERROR_RESPONSES, install_openapi
 from subtitler.api.routes import (
     bazarr,
     capabilities,
+    cluster,
     connections,
     diagnostics,
     events,
@@ -83,6 +84,7 @@ def create_app(daemon: Daemon) -> FastAPI:
         library,
         subtitles,
         diagnostics,
+        cluster,
     ):
         app.include_router(module.router, responses=ERROR_RESPONSES)  # errors in the OpenAPI
     install_openapi(app)

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from subtitler.db import Database
 from subtitler.db.models import Job, utcnow
@@ -90,6 +90,8 @@ class AsrService:
                     select(Job.id).where(
                         Job.job_type.in_(ASR_JOB_TYPES),
                         Job.status.in_([JobStatus.QUEUED, JobStatus.PROCESSING]),
+                        # on a cluster, only this node's uploads (others' are alive elsewhere)
+                        or_(Job.pinned_node.is_(None), Job.pinned_node == self._queue.node_id),
                     )
                 )
             ).all()
@@ -125,7 +127,11 @@ class AsrService:
             )
         key = request.key(audio_sha256)
         file_path = ASR_PREFIX + key
-        existing = await self._queue.find_active(file_path=file_path, target_lang=None)
+        if self._queue.local_only:  # a cluster node: its uploads, results and dedup are its own
+            file_path = f"{ASR_PREFIX}{self._queue.node_id}/{key}"
+        existing = await self._queue.find_active(
+            file_path=file_path, target_lang=None, task=request.task
+        )
         if existing is not None and self._usable(existing):
             await asyncio.to_thread(_remove, audio_path)
             await self._queue.log(existing.id, "an identical request attached to this job")
@@ -154,6 +160,7 @@ class AsrService:
                     "results_dir": str(self.results_dir),
                     "local_video": self._map_path(request.video_file),
                 },
+                pinned_node=self._queue.node_id,  # spooled here: only this node may run it
             )
         except DuplicateJob as dup:  # an identical request won the race
             if dup.existing_id is None:

@@ -78,6 +78,10 @@ class Job(Base):
     crash_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     worker_id: Mapped[str | None] = mapped_column(String(64))
     node_id: Mapped[str | None] = mapped_column(String(255))
+    # Cluster (subtitler.cluster): when the claim's lease runs out without a node heartbeat, and
+    # the one node allowed to claim it (an /asr upload spooled on that node), else NULL.
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    pinned_node: Mapped[str | None] = mapped_column(String(255))
     vram_used_mb: Mapped[int | None] = mapped_column(Integer)
     processing_time_seconds: Mapped[float | None] = mapped_column(Float)
     model_used: Mapped[str | None] = mapped_column(String(255))
@@ -119,6 +123,7 @@ class Job(Base):
         ),
         Index("ix_jobs_claim", "status", "priority", "created_at"),
         Index("ix_jobs_created", "created_at", "id"),
+        Index("ix_jobs_lease", "status", "lease_expires_at"),
     )
 
 

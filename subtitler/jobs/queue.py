@@ -43,6 +43,10 @@ class JobQueue:
         self._counts = StatusCounts(db, bus)
         # Automatic retries of transient failures (the daemon sets it from the settings).
         self.retry_policy: RetryPolicy | None = None
+        # Set by subtitler.cluster on a PostgreSQL node: lease, pinned jobs, visible folders.
+        self.lease_seconds: float | None = None
+        self.local_only = False
+        self.path_prefixes: tuple[str, ...] | None = None
 
     # --- creation -------------------------------------------------------------------------
     async def enqueue(self, **fields: Any) -> Job:
@@ -119,8 +123,10 @@ class JobQueue:
     # --- workers --------------------------------------------------------------------------
     async def claim(self, *, worker_id: str, job_types: Sequence[str] | None = None) -> Job | None:
         stmt = claim_statement(
-            worker_id=worker_id, node_id=self.node_id, now=utcnow(), job_types=job_types
-        )
+            worker_id=worker_id, node_id=self.node_id, now=utcnow(), job_types=job_types,
+            lease_seconds=self.lease_seconds, local_only=self.local_only,
+            path_prefixes=self.path_prefixes,
+        )  # fmt: skip
         async with self._db.write() as session:
             job = (await session.execute(stmt)).scalars().first()
             if job is not None:
@@ -215,6 +221,7 @@ class JobQueue:
             "progress": 0.0,
             "current_stage": None,
             "eta_seconds": None,
+            "lease_expires_at": None,
         }
         job = await self._transition(
             job_id,
@@ -409,6 +416,8 @@ class JobQueue:
         stmt = update(Job).where(Job.id == job_id, Job.status.in_(list(allowed)))
         if worker_id is not None:
             stmt = stmt.where(Job.worker_id == worker_id)
+            if self.local_only:  # worker ids repeat across nodes: the job must still be ours
+                stmt = stmt.where(Job.node_id == self.node_id)
         async with self._db.write() as session:
             job = (await session.execute(stmt.values(**values).returning(Job))).scalars().first()
             if job is None:

@@ -91,6 +91,18 @@ class SettingsService:
             self._types[row.key] = row.value_type
             self._values[row.key] = self._decode(row)
 
+    async def refresh(self, keys: list[str]) -> None:
+        """Another node changed `keys` (subtitler.cluster): re-read them and tell this node's
+        listeners, without publishing the change again."""
+        await self.reload()
+        for key in keys:
+            for watched, listener in self._listeners:
+                if key in watched:
+                    try:
+                        listener(key, self._values.get(key))
+                    except Exception:
+                        logger.exception("settings listener for %s failed", key)
+
     async def ensure_api_key(self) -> str:
         key = self.get("api_key")
         if key:

@@ -14,6 +14,7 @@ from typing import Any
 
 import psutil
 
+from subtitler.cluster.paths import PathMapper
 from subtitler.errors import BadRequest, NotFound
 from subtitler.events import EventBus
 from subtitler.jobs.queue import JobQueue
@@ -64,6 +65,11 @@ class WorkerPool:
         self._crashed_jobs: dict[str, int] = {}
         self._listener: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self.paths = PathMapper()  # this node's SUBTITLER_PATH_MAPPINGS (subtitler.cluster)
+        self.node_info: dict[str, str] = {}  # node_id and host, added to every worker described
+        # Node-scoped counts (SUBTITLER_CPU_WORKERS / _GPU_WORKERS) win over the shared settings,
+        # and such a node does not write its counts back into them.
+        self.count_overrides: tuple[int | None, int | None] = (None, None)
 
     @property
     def is_running(self) -> bool:
@@ -76,10 +82,11 @@ class WorkerPool:
             self._listener = asyncio.create_task(self._listen(), name="pool-events")
         if not start_workers:
             return
-        cpu = int(self._settings.get("worker_cpu_count"))
+        cpu_env, gpu_env = self.count_overrides
+        cpu = int(self._settings.get("worker_cpu_count") if cpu_env is None else cpu_env)
         if cpu < 0:
             cpu = auto_cpu_workers()
-        gpu = int(self._settings.get("worker_gpu_count"))
+        gpu = int(self._settings.get("worker_gpu_count") if gpu_env is None else gpu_env)
         if gpu < 0:
             gpu = len(await asyncio.to_thread(self._nvml.gpus))
         cap = worker_cap(self._settings.get)
@@ -113,7 +120,7 @@ class WorkerPool:
             await worker.stop(timeout=timeout)
             self.workers.pop(worker_id, None)
             await self._write_counts()
-        self._bus.publish("worker_removed", {"worker_id": worker_id})
+        self._bus.publish("worker_removed", {"worker_id": worker_id} | self.node_info)
 
     async def start_pool(self, *, cpu: int, gpu: int) -> None:
         if cpu < 0 or gpu < 0:
@@ -136,7 +143,7 @@ class WorkerPool:
         return worker
 
     def list(self) -> list[dict[str, Any]]:
-        return [w.describe() for w in self.workers.values()]
+        return [w.describe() | self.node_info for w in self.workers.values()]
 
     def stats(self) -> dict[str, Any]:
         described = self.list()
@@ -198,12 +205,13 @@ class WorkerPool:
             crashed_jobs=self._crashed_jobs,
             written=self._written,
             vram_probe=self._nvml.process_memory_mb,
-            publish=self._bus.publish,
+            publish=lambda kind, data: self._bus.publish(kind, data | self.node_info),
             results=self._results,
+            paths=self.paths,
         )
         self.workers[worker_id] = worker
         worker.start()
-        self._bus.publish("worker_added", worker.describe())
+        self._bus.publish("worker_added", worker.describe() | self.node_info)
         return worker
 
     def _next_id(self, worker_type: str) -> str:
@@ -213,6 +221,8 @@ class WorkerPool:
         return f"worker-{worker_type}-{n}"
 
     async def _write_counts(self) -> None:
+        if self.count_overrides != (None, None):
+            return
         cpu = sum(1 for w in self.workers.values() if w.spec.worker_type == "cpu")
         gpu = sum(1 for w in self.workers.values() if w.spec.worker_type == "gpu")
         await self._settings.bulk_update({"worker_cpu_count": cpu, "worker_gpu_count": gpu})

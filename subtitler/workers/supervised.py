@@ -14,10 +14,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from subtitler.cluster.paths import PathMapper
+from subtitler.cluster.transient import TRANSIENT_TYPES, is_transient, retrying
 from subtitler.db.models import Job
 from subtitler.jobs.outcome import after_claim_precheck, store_outcome
 from subtitler.jobs.queue import JobQueue
@@ -75,6 +78,7 @@ class SupervisedWorker:
         vram_probe: Callable[[int], int | None],
         publish: Callable[[str, dict[str, Any]], Any],
         results: JobResults | None = None,
+        paths: PathMapper | None = None,
     ) -> None:
         self.spec = spec
         self.state = WorkerState()
@@ -87,6 +91,7 @@ class SupervisedWorker:
         self._vram_probe = vram_probe
         self._publish = publish
         self._results = results
+        self._paths = paths or PathMapper()
         self._announced: tuple[Any, ...] = ()
         self._proc: BaseProcess | None = None
         self._conn: Connection | None = None
@@ -151,7 +156,9 @@ class SupervisedWorker:
                     continue
                 self.state.status = "idle"
                 self._announce()
-                job = await self._queue.claim(worker_id=self.worker_id)
+                job = await retrying(
+                    lambda: self._queue.claim(worker_id=self.worker_id), what=self.worker_id
+                )
                 if job is None:
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
@@ -180,7 +187,11 @@ class SupervisedWorker:
                 msg.RUN,
                 {
                     "job": job_payload(job)
-                    | {"options": job.options, "written_subtitles": written},
+                    | {
+                        "options": job.options,
+                        "written_subtitles": self._local_paths(written),
+                        "file_path": self._paths.to_local(job.file_path),
+                    },
                     "settings": settings,
                     "models_dir": settings["__models_dir__"],
                 },
@@ -204,14 +215,19 @@ class SupervisedWorker:
                     else:
                         continue
                 if kind == msg.PROGRESS:
-                    still_mine = await self._queue.report_progress(
-                        job.id,
-                        worker_id=self.worker_id,
-                        progress=payload["progress"],
-                        stage=payload["stage"],
-                        eta_seconds=payload["eta_seconds"],
-                        **payload["fields"],
-                    )
+                    try:
+                        still_mine = await self._queue.report_progress(
+                            job.id,
+                            worker_id=self.worker_id,
+                            progress=payload["progress"],
+                            stage=payload["stage"],
+                            eta_seconds=payload["eta_seconds"],
+                            **payload["fields"],
+                        )
+                    except Exception as exc:  # the database is away: keep working meanwhile
+                        if not is_transient(exc):
+                            raise
+                        still_mine = True
                     self.state.progress = payload["progress"]
                     self.state.eta = payload["eta_seconds"]
                     self.state.stage = payload["stage"]
@@ -222,23 +238,27 @@ class SupervisedWorker:
                     if answer is not None:
                         self._send((msg.REPLY, answer))
                 elif kind == msg.LOG:
-                    await self._queue.log(job.id, payload["message"], level=payload["level"])
+                    with contextlib.suppress(*TRANSIENT_TYPES):
+                        await self._queue.log(job.id, payload["message"], level=payload["level"])
                 elif kind == msg.DONE:
                     result = dict(payload["result"])
+                    if result.get("output_path"):  # recorded in the queue's form
+                        result["output_path"] = self._paths.to_queue(result["output_path"])
                     sha = result.pop("output_sha256", None)
                     language = result.pop("output_language", None)
                     await store_outcome(job, result, results=self._results, written=written)
                     if sha and result.get("output_path"):
-                        await self._written.record(
-                            path=result["output_path"], sha256=sha, job_id=job.id,
-                            media_path=job.file_path, language=language,
-                        )  # fmt: skip
+                        await retrying(partial(
+                            self._written.record, path=result["output_path"], sha256=sha,
+                            job_id=job.id, media_path=job.file_path, language=language,
+                        ), what=f"{self.worker_id} recording {job.id}")  # fmt: skip
                     if self.spec.worker_type == "gpu" and self.state.pid:
                         result["vram_used_mb"] = await asyncio.to_thread(
                             self._vram_probe, self.state.pid
                         )
-                    finished = await self._queue.complete(
-                        job.id, worker_id=self.worker_id, **result
+                    finished = await retrying(
+                        partial(self._queue.complete, job.id, worker_id=self.worker_id, **result),
+                        what=f"{self.worker_id} completing {job.id}",
                     )
                     if finished is not None:
                         self.state.jobs_completed += 1
@@ -262,6 +282,16 @@ class SupervisedWorker:
             self._cancel_deadline = None
             self.state.current_job_id = None
             self.state.progress = self.state.eta = self.state.stage = None
+
+    def _local_paths(self, written: Any) -> Any:
+        """The registry of written subtitles holds queue paths; the child reads local ones."""
+        if self._paths.identity:
+            return written
+        if isinstance(written, dict):
+            return {self._paths.to_local(k): v for k, v in written.items()}
+        if isinstance(written, list | tuple | set):
+            return [self._paths.to_local(p) if isinstance(p, str) else p for p in written]
+        return written
 
     async def _on_crash(self, job: Job) -> None:
         code = self._proc.exitcode if self._proc is not None else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -25,9 +26,18 @@ def _pg_bin() -> Path | None:
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """postgresql+asyncpg URL of a fresh cluster on a free loopback port (stopped at the end)."""
+    if _pg_bin() is None:
+        pytest.skip("PostgreSQL is not installed (Debian package postgresql)")
+    with throwaway_postgres() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """Start a fresh PostgreSQL cluster (also used by bench/cluster.py)."""
     bindir = _pg_bin()
     if bindir is None:
-        pytest.skip("PostgreSQL is not installed (Debian package postgresql)")
+        raise RuntimeError("PostgreSQL is not installed (Debian package postgresql)")
     as_user: list[str] = []
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root: use its own account
         as_user = ["setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups"]

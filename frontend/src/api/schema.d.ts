@@ -62,7 +62,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Workers */
+        /**
+         * List Workers
+         * @description Workers of every online node (each with node_id and host); this node's are live.
+         */
         get: operations["list_workers_api_workers_get"];
         put?: never;
         /** Add Worker */
@@ -1548,6 +1551,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cluster/nodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Nodes
+         * @description Every node with its heartbeat age, devices, duties and running jobs. A single SQLite
+         *     daemon lists itself.
+         */
+        get: operations["list_nodes_api_cluster_nodes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2027,6 +2051,41 @@ export interface components {
             name: string;
             /** Source */
             source: string;
+        };
+        /** NodeOut */
+        NodeOut: {
+            /** Node Id */
+            node_id: string;
+            /** Host */
+            host: string;
+            /** Version */
+            version: string;
+            /** Role */
+            role: string;
+            /** Url */
+            url: string | null;
+            /** Devices */
+            devices: {
+                [key: string]: unknown;
+            }[];
+            /** Duties */
+            duties: string[];
+            /** Mappings */
+            mappings: {
+                [key: string]: string;
+            }[];
+            /** Heartbeat Age Seconds */
+            heartbeat_age_seconds: number;
+            /** Online */
+            online: boolean;
+            /** Is Self */
+            is_self: boolean;
+            /** Jobs Running */
+            jobs_running: number;
+            /** Workers */
+            workers: number;
+            /** Started At */
+            started_at: string | null;
         };
         /** NotifyTest */
         NotifyTest: {
@@ -2661,6 +2720,10 @@ export interface components {
             pid: number | null;
             /** Error */
             error: string | null;
+            /** Node Id */
+            node_id?: string | null;
+            /** Host */
+            host?: string | null;
         };
         /** WorkerStats */
         WorkerStats: {
@@ -3627,6 +3690,8 @@ export interface operations {
         parameters: {
             query?: {
                 timeout?: number;
+                /** @description The worker's node (default: this) */
+                node_id?: string | null;
             };
             header?: never;
             path: {
@@ -13063,6 +13128,107 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The token's scope does not allow this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not enough disk space */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_nodes_api_cluster_nodes_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeOut"][];
+                };
             };
             /** @description Bad request */
             400: {

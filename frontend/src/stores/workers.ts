@@ -89,9 +89,11 @@ export const useWorkersStore = defineStore('workers', () => {
     refreshSoon()
     return w
   }
-  async function remove(id: string) {
-    const res = await del<Message>(`/api/workers/${encodeURIComponent(id)}`)
-    raw.value = raw.value.filter((w) => w.worker_id !== id)
+  /** Another node's worker is removed through that node (the API forwards with `node_id`). */
+  async function remove(id: string, nodeId: string | null = null) {
+    const query = nodeId ? `?node_id=${encodeURIComponent(nodeId)}` : ''
+    const res = await del<Message>(`/api/workers/${encodeURIComponent(id)}${query}`)
+    raw.value = raw.value.filter((w) => !sameWorker(w, id, nodeId))
     refreshSoon()
     return res
   }
@@ -108,8 +110,12 @@ export const useWorkersStore = defineStore('workers', () => {
     return res
   }
 
+  /** Worker ids repeat across nodes; a description without a node is this node's. */
+  function sameWorker(w: Worker, id: string, nodeId: string | null): boolean {
+    return w.worker_id === id && (!w.node_id || !nodeId || w.node_id === nodeId)
+  }
   function upsert(w: Worker) {
-    const i = raw.value.findIndex((x) => x.worker_id === w.worker_id)
+    const i = raw.value.findIndex((x) => sameWorker(x, w.worker_id, w.node_id ?? null))
     if (i >= 0) raw.value[i] = { ...raw.value[i], ...w }
     else raw.value.push(w)
   }
@@ -166,7 +172,7 @@ export const useWorkersStore = defineStore('workers', () => {
       startingChecks = 0
       refreshSoon()
     } else if (type === 'worker_removed') {
-      raw.value = raw.value.filter((w) => w.worker_id !== data.worker_id)
+      raw.value = raw.value.filter((w) => !sameWorker(w, String(data.worker_id), (data.node_id as string) ?? null))
       for (const [id, a] of Object.entries(active)) if (a.worker_id === data.worker_id) delete active[id]
       refreshSoon()
     } else if (type === 'job_updated') {

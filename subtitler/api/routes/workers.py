@@ -28,6 +28,8 @@ class WorkerOut(BaseModel):
     current_job_eta: float | None
     pid: int | None
     error: str | None
+    node_id: str | None = None
+    host: str | None = None
 
 
 class WorkerStats(BaseModel):
@@ -54,6 +56,9 @@ class WorkerCreate(BaseModel):
 
 @router.get("", response_model=list[WorkerOut])
 async def list_workers(daemon: Daemon = Depends(get_daemon)) -> list[Any]:
+    """Workers of every online node (each with node_id and host); this node's are live."""
+    if daemon.cluster is not None:
+        return await daemon.cluster.workers()
     return daemon.pool.list()
 
 
@@ -84,20 +89,27 @@ async def stop_pool(
 
 @router.get("/{worker_id}", response_model=WorkerOut)
 async def get_worker(worker_id: str, daemon: Daemon = Depends(get_daemon)) -> Any:
-    return daemon.pool.get(worker_id).describe()
+    return daemon.pool.get(worker_id).describe() | daemon.pool.node_info
 
 
 @router.post("", response_model=WorkerOut, status_code=status.HTTP_201_CREATED)
 async def add_worker(body: WorkerCreate, daemon: Daemon = Depends(get_daemon)) -> Any:
     worker = await daemon.pool.add(worker_type=body.worker_type, device_id=body.device_id)
-    return worker.describe()
+    return worker.describe() | daemon.pool.node_info
 
 
 @router.delete("/{worker_id}", response_model=Message)
 async def remove_worker(
     worker_id: str,
     timeout: float = Query(default=30.0, ge=0, le=3600),
+    node_id: str | None = Query(default=None, description="The worker's node (default: this)"),
     daemon: Daemon = Depends(get_daemon),
 ) -> Message:
+    if daemon.cluster is not None and node_id and node_id != daemon.config.node_id:
+        await daemon.cluster.remove_remote_worker(
+            node_id=node_id, worker_id=worker_id, timeout=timeout,
+            api_key=daemon.settings.get("api_key") or None,
+        )  # fmt: skip
+        return Message(message=f"Worker {worker_id} removed from node {node_id}")
     await daemon.pool.remove(worker_id, timeout=timeout)
     return Message(message=f"Worker {worker_id} removed successfully")

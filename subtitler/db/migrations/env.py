@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from subtitler.db import (
+    models_cluster,  # noqa: F401  (the nodes table)
     models_integrations,  # noqa: F401  (its tables in the metadata)
     models_translation,  # noqa: F401  (its table in the metadata)
 )

@@ -1,0 +1,114 @@
+"""`subtitler worker`: a node that only runs workers on the shared PostgreSQL queue.
+
+No scanner, no web UI, no Bazarr endpoints: a small HTTP app with /health and the Workers API
+(so other nodes can remove its workers). It answers /health 503 until the database is reachable,
+retrying with backoff, and again whenever its heartbeat fails; its jobs keep their leases only
+while its heartbeat reaches the database, so nothing is lost if it never comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from subtitler.cluster.pg import backoff
+from subtitler.config import Config
+from subtitler.daemon import Daemon
+from subtitler.db.migrate import migrate
+
+logger = logging.getLogger(__name__)
+
+POOL_STOP_TIMEOUT = 5.0
+
+
+class WorkerNodeNotReady(Exception):
+    pass
+
+
+class WorkerNode(Daemon):
+    """A Daemon that starts only the database, settings, the pool and its cluster membership."""
+
+    role = "worker"
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
+        self.ready = False
+        self.last_error: str | None = None
+        self._boot: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self.started:
+            return
+        self.config.ensure_dirs()
+        self.bus.bind_loop(asyncio.get_running_loop())
+        self.started = True
+        self._boot = asyncio.create_task(self._connect(), name="worker-node-boot")
+
+    async def _connect(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                await self._start_once()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                delay = backoff(attempt)
+                attempt += 1
+                logger.warning("database not ready (%s); retrying in %.0f s", exc, delay)
+                await asyncio.sleep(delay)
+
+    async def _start_once(self) -> None:
+        await self.db.ping()
+        await migrate(self.db, sqlite_file=None)
+        await self.settings.init_defaults()
+        requeued, failed = await self.queue.recover_orphans()
+        if requeued or failed:
+            logger.warning("recovered this node's jobs: %d requeued, %d failed", requeued, failed)
+        assert self.cluster is not None
+        await self.cluster.start()
+        await self.cpu.start()
+        await self.pool.start(start_workers=self.config.start_workers)
+        self._started_monotonic = time.monotonic()
+        self.ready, self.last_error = True, None
+        logger.info(
+            "subtitler worker node %s ready (mappings: %s)",
+            self.config.node_id,
+            ", ".join(f"{m['queue']}={m['local']}" for m in self.pool.paths.describe()) or "none",
+        )
+
+    async def stop(self) -> None:
+        if not self.started:
+            return
+        if self._boot is not None:
+            self._boot.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._boot
+        if self.ready:
+            assert self.cluster is not None
+            await self.pool.shutdown(timeout=POOL_STOP_TIMEOUT)
+            await self.cluster.stop()  # after the pool: requeues go out before the events stop
+            await self.cpu.stop()
+        await self.db.dispose()
+        self.started = self.ready = False
+        logger.info("subtitler worker node stopped")
+
+    async def health(self) -> dict[str, Any]:
+        if not self.ready:
+            raise WorkerNodeNotReady(self.last_error or "starting")
+        assert self.cluster is not None
+        if not self.cluster.healthy:
+            raise WorkerNodeNotReady(self.cluster.last_error or "heartbeat failing")
+        await self.db.ping()
+        return {
+            "status": "healthy",
+            "role": "worker",
+            "node_id": self.config.node_id,
+            "database": "connected",
+            "workers": self.worker_stats()["total_workers"],
+            "mappings": self.pool.paths.describe(),
+        }

@@ -1,0 +1,193 @@
+"""Cluster nodes in one process on a real PostgreSQL server: locality in the claim, leases
+reaped by a live node, one holder per duty with takeover, and events across nodes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select
+
+from subtitler.cluster.worker_node import WorkerNode
+from subtitler.config import Config
+from subtitler.daemon import Daemon
+from subtitler.db import Database
+from subtitler.db.migrate import migrate
+from subtitler.db.models import Job
+from subtitler.db.models_cluster import Node
+from subtitler.events import EventBus
+from subtitler.settings import SettingsService
+
+LEASE = 3
+
+
+async def wait_for(probe: Callable[[], Awaitable[Any]], *, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = await probe()
+        if value:
+            return value
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+async def cluster_db(pg_url: str) -> str:
+    """A migrated database with no jobs and no nodes, and a short lease."""
+    db = Database(pg_url)
+    await migrate(db, sqlite_file=None)
+    settings = SettingsService(db, EventBus())
+    await settings.init_defaults()
+    await settings.bulk_update({"cluster_lease_seconds": LEASE, "scanner_schedule_enabled": True})
+    async with db.write() as session:
+        await session.execute(delete(Job))
+        await session.execute(delete(Node))
+    await db.dispose()
+    return pg_url
+
+
+@pytest.fixture
+async def make_node(
+    cluster_db: str, tmp_path: Path
+) -> AsyncIterator[Callable[..., Awaitable[Daemon]]]:
+    started: list[Daemon] = []
+
+    async def make(node_id: str, *, worker: bool = False, mappings: str = "") -> Daemon:
+        config = Config(data_dir=tmp_path / node_id, database_url=cluster_db, node_id=node_id,
+                        start_workers=False, path_mappings=mappings)  # fmt: skip
+        node: Daemon = WorkerNode(config) if worker else Daemon(config)
+        await node.start()
+        if isinstance(node, WorkerNode):
+            await wait_for(lambda: _true(node.ready), timeout=30, what="worker node ready")
+        started.append(node)
+        return node
+
+    yield make
+    for node in reversed(started):
+        with contextlib.suppress(Exception):
+            await node.stop()
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _add_job(node: Daemon, path: str) -> Job:
+    return await node.queue.enqueue(file_path=path, file_name=Path(path).name, target_lang="en")
+
+
+async def test_a_node_claims_only_files_its_mappings_see(make_node: Any) -> None:
+    full = await make_node("nas")
+    gpu = await make_node("gpu", worker=True, mappings="/media=/mnt/nas/media")
+    other = await _add_job(full, "/downloads/x.mkv")
+    mine = await _add_job(full, "/media/tv/a.mkv")
+    near = await _add_job(full, "/media2/b.mkv")  # a prefix by text, not by folder
+    claimed = await gpu.queue.claim(worker_id="worker-gpu-0")
+    assert claimed is not None and claimed.id == mine.id
+    assert claimed.node_id == "gpu" and claimed.lease_expires_at is not None
+    assert await gpu.queue.claim(worker_id="worker-gpu-0") is None
+    got = {(await full.queue.claim(worker_id="w")).id for _ in range(2)}  # type: ignore[union-attr]
+    assert got == {other.id, near.id}
+
+
+async def test_an_upload_is_claimed_only_by_the_node_that_spooled_it(make_node: Any) -> None:
+    a = await make_node("node-a")
+    b = await make_node("node-b", worker=True)
+    job = await a.queue.enqueue(file_path="asr://node-a/k", file_name="upload.wav",
+                                job_type="asr", pinned_node="node-a")  # fmt: skip
+    assert await b.queue.claim(worker_id="worker-cpu-0") is None
+    claimed = await a.queue.claim(worker_id="worker-cpu-0")
+    assert claimed is not None and claimed.id == job.id
+
+
+async def test_a_dead_nodes_job_is_requeued_when_its_lease_runs_out(make_node: Any) -> None:
+    a = await make_node("node-a")
+    b = await make_node("node-b", worker=True)
+    job = await _add_job(a, "/media/film.mkv")
+    claimed = await b.queue.claim(worker_id="worker-cpu-0")
+    assert claimed is not None and claimed.id == job.id
+    upload = await b.queue.enqueue(file_path="asr://node-b/k", file_name="upload.wav",
+                                   job_type="asr", pinned_node="node-b")  # fmt: skip
+    assert (await b.queue.claim(worker_id="worker-cpu-1")).id == upload.id  # type: ignore[union-attr]
+    await b.cluster.stop()  # node b stops heartbeating (its lease duty goes too)
+    first = await a.queue.get(job.id)
+    assert first.status == "processing"
+
+    async def requeued() -> Job | None:
+        current = await a.queue.get(job.id)
+        return current if current.status == "queued" else None
+
+    started = time.monotonic()
+    again = await wait_for(requeued, timeout=LEASE * 4, what="the lease to be reaped")
+    assert time.monotonic() - started >= LEASE * 0.5
+    assert again.recovered_count == 1 and again.worker_id is None
+    lost = await a.queue.get(upload.id)  # its audio and its client were on node b
+    assert (lost.status, lost.error_code) == ("failed", "node_lost")
+    assert (await a.queue.claim(worker_id="worker-cpu-0")).id == job.id  # type: ignore[union-attr]
+    # node b comes back late: its worker cannot finish a job that is no longer its
+    assert await b.queue.complete(job.id, worker_id="worker-cpu-0") is None
+
+
+async def test_a_live_nodes_lease_is_renewed(make_node: Any) -> None:
+    a = await make_node("node-a")
+    job = await _add_job(a, "/media/long.mkv")
+    await a.queue.claim(worker_id="worker-cpu-0")
+    await asyncio.sleep(LEASE * 2)
+    current = await a.queue.get(job.id)
+    assert current.status == "processing" and current.recovered_count == 0
+
+
+async def test_duties_have_one_holder_and_move_when_it_stops(make_node: Any) -> None:
+    a = await make_node("node-a")
+    await wait_for(lambda: _true(a.cluster.duties["scanner"].held), timeout=10, what="a duty")
+    b = await make_node("node-b")
+    w = await make_node("node-w", worker=True)
+    await asyncio.sleep(LEASE)
+    assert a.scanner.control.scheduler.running
+    assert not b.cluster.duties["scanner"].held and not b.scanner.control.scheduler.running
+    assert "scanner" not in w.cluster.duties  # a worker node never scans
+    assert sum(n.cluster.duties["leases"].held for n in (a, b, w)) == 1
+    await a.stop()
+    await wait_for(lambda: _true(b.cluster.duties["scanner"].held), timeout=LEASE * 2,
+                   what="the scanner duty to move")  # fmt: skip
+    assert b.scanner.control.scheduler.running
+    nodes = {n["node_id"]: n for n in await b.cluster.nodes()}
+    assert set(nodes) == {"node-a", "node-b", "node-w"}
+    assert nodes["node-w"]["role"] == "worker" and nodes["node-b"]["is_self"]
+
+
+async def test_events_of_one_node_reach_the_others(make_node: Any) -> None:
+    a = await make_node("node-a")
+    b = await make_node("node-b", worker=True)
+    await asyncio.wait_for(a.cluster.events.connected.wait(), 10)
+    await asyncio.wait_for(b.cluster.events.connected.wait(), 10)
+    sub = a.bus.subscribe({"job_created", "job_updated", "worker_added"})
+    job = await _add_job(b, "/media/e.mkv")
+    event = await sub.get(wait_seconds=5)
+    assert event is not None and event.type == "job_created"
+    assert event.data["id"] == job.id and event.data["origin_node"] == "node-b"
+    await b.queue.claim(worker_id="worker-cpu-0")
+    event = await sub.get(wait_seconds=5)
+    assert event is not None and event.data["status"] == "processing"
+    async with a.db.read() as session:
+        assert (await session.scalar(select(Job.node_id).where(Job.id == job.id))) == "node-b"
+    sub.close()
+
+
+async def test_a_setting_changed_on_one_node_is_read_by_the_others(make_node: Any) -> None:
+    a = await make_node("node-a")
+    b = await make_node("node-b", worker=True)
+    await asyncio.wait_for(a.cluster.events.connected.wait(), 10)
+    await asyncio.wait_for(b.cluster.events.connected.wait(), 10)
+    fast = {"model": "tiny.en", "compute_type": "int8", "beam_size": 2, "batch_size": 4}
+    await a.settings.bulk_update({"preset_fast": fast})
+
+    async def seen() -> bool:
+        return bool(b.settings.get("preset_fast") == fast)
+
+    await wait_for(seen, timeout=5, what="node b to re-read the setting")
