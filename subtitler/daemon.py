@@ -215,6 +215,8 @@ class Daemon:
 
     async def _reload_settings(self) -> None:
         await self.settings.reload()
+        # `subtitler api-key --regenerate` wrote a new key: the default admin token follows it
+        await self.tokens.load(api_key=self.settings.get("api_key"))
         logger.info("settings re-read from the database (SIGHUP)")
 
     def _cluster(self, *, role: str) -> ClusterService:

@@ -168,6 +168,7 @@ try {
   await page.getByLabel('When the audio is').selectOption({ label: 'Japanese' })
   await page.getByTestId('wizard-next').click()
   await page.getByTestId('wizard-next').click()
+  await page.getByTestId('wizard-next').click() // the Connections step (optional)
   await page.getByTestId('wizard-finish').click()
   await page.getByTestId('first-scan-progress').waitFor()
   await page.getByTestId('first-scan-result').filter({ hasText: /200 files found/ }).waitFor({ timeout: 60000 })
