@@ -17,7 +17,7 @@ from subtitler.jobs.prechecks import PrecheckFailed, precheck
 
 OUTPUT_SETTINGS = (
     "subtitle_format", "subtitle_language_style", "subtitle_provenance_tag",
-    "overwrite_existing_subtitles", "min_free_disk_mb",
+    "overwrite_existing_subtitles", "min_free_output_disk_mb",
 )  # fmt: skip
 CHUNK = 500
 

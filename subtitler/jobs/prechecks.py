@@ -97,7 +97,7 @@ def precheck(
             f"subtitler cannot write in {folder} (read-only or no permission)",
             code="output_not_writable", status=409,
         )  # fmt: skip
-    need = int(settings.get("min_free_disk_mb") or 0) * MB
+    need = int(settings.get("min_free_output_disk_mb") or 0) * MB
     free = shutil.disk_usage(folder).free
     if free < max(need, 1):
         raise PrecheckFailed(

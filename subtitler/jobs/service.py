@@ -140,7 +140,7 @@ class JobService:
         settings = {
             key: self._settings.get(key)
             for key in ("subtitle_format", "subtitle_language_style", "subtitle_provenance_tag",
-                        "overwrite_existing_subtitles", "min_free_disk_mb")
+                        "overwrite_existing_subtitles", "min_free_output_disk_mb")
         }  # fmt: skip
         await asyncio.to_thread(
             precheck, job=fields, settings=settings, written=written, replaces=replaces or None

@@ -69,7 +69,7 @@ async def _claim_and_check(daemon: Daemon, job_id: str) -> dict[str, Any]:
     assert job is not None and job.id == job_id
     settings = {key: daemon.settings.get(key) for key in (
         "subtitle_format", "subtitle_language_style", "subtitle_provenance_tag",
-        "overwrite_existing_subtitles", "min_free_disk_mb")}  # fmt: skip
+        "overwrite_existing_subtitles", "min_free_output_disk_mb")}  # fmt: skip
     written = await daemon.pool._written.for_media(job.file_path)
     assert not await after_claim_precheck(daemon.queue, job, settings=settings, written=written)
     after = await daemon.queue.get(job_id)
@@ -140,7 +140,9 @@ async def test_read_only_folder(
 ) -> None:
     video = tmpfs.path / "Movie.mkv"
     shutil.copyfile(video_source, video)
-    await daemon.settings.bulk_update({"min_free_disk_mb": 0})  # a 2 MB tmpfs: not "full" here
+    await daemon.settings.bulk_update(
+        {"min_free_output_disk_mb": 0}
+    )  # a 2 MB tmpfs: not "full" here
     job = (await _create(client, video)).json()
     tmpfs.remount("ro")
     refused = await _create(client, video, target_lang="spa")
@@ -161,7 +163,7 @@ async def test_full_disk(
     refused = await _create(client, video)  # 2 MB free, 50 MB wanted
     assert refused.status_code == 507 and refused.json()["code"] == "disk_full"
 
-    await daemon.settings.bulk_update({"min_free_disk_mb": 0, "job_auto_retry_max": 0})
+    await daemon.settings.bulk_update({"min_free_output_disk_mb": 0, "job_auto_retry_max": 0})
     job = (await _create(client, video)).json()
     filler = tmpfs.path / "filler.bin"
     with contextlib.suppress(OSError), filler.open("wb") as fh:
@@ -183,14 +185,18 @@ async def test_transient_failure_retries_with_backoff(
     video = tmpfs.path / "Movie.mkv"
     shutil.copyfile(video_source, video)
     await daemon.settings.bulk_update(
-        {"min_free_disk_mb": 0, "job_auto_retry_max": 2, "job_auto_retry_backoff_seconds": 600}
+        {
+            "min_free_output_disk_mb": 0,
+            "job_auto_retry_max": 2,
+            "job_auto_retry_backoff_seconds": 600,
+        }
     )
     job = (await _create(client, video)).json()
-    await daemon.settings.bulk_update({"min_free_disk_mb": 1000})
+    await daemon.settings.bulk_update({"min_free_output_disk_mb": 1000})
     claimed = await daemon.queue.claim(worker_id="worker-test")
     assert claimed is not None
     assert not await after_claim_precheck(
-        daemon.queue, claimed, settings={"min_free_disk_mb": 1000}, written={}
+        daemon.queue, claimed, settings={"min_free_output_disk_mb": 1000}, written={}
     )
     again = (await client.get(f"/api/jobs/{job['id']}")).json()
     assert (again["status"], again["error_code"], again["auto_retry_count"]) == (

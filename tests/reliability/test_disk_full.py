@@ -94,7 +94,7 @@ def test_disk_full_is_reported_and_refused_cleanly(small_disk: Path) -> None:
         assert set_floor.status_code == 200, set_floor.text
         # and the floor a job's output folder must keep (checked before work; 50 MB default)
         job_floor = httpx.put(
-            f"{srv.url}/api/settings/min_free_disk_mb", json={"value": "8"}, timeout=5
+            f"{srv.url}/api/settings/min_free_output_disk_mb", json={"value": "8"}, timeout=5
         )
         assert job_floor.status_code == 200, job_floor.text
         assert httpx.get(f"{srv.url}/health", timeout=5).status_code == 200

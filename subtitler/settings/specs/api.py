@@ -30,7 +30,7 @@ SPECS: list[SettingSpec] = [
         ),
     ),
     SettingSpec(
-        key="min_free_disk_mb",
+        key="min_free_output_disk_mb",
         category="general",
         value_type="integer",
         default=50,
