@@ -8,9 +8,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from subtitler.cluster.transient import retrying
 from subtitler.db.models import Job
 from subtitler.jobs import metrics
 from subtitler.jobs.prechecks import PrecheckFailed, precheck
@@ -37,8 +39,11 @@ async def after_claim_precheck(
             precheck, job=job_payload(job), settings=settings, written=written, replaces=replaces
         )
     except PrecheckFailed as exc:
-        await queue.log(job.id, f"pre-check failed ({exc.code}): {exc.detail}", level="error")
-        await queue.fail(job.id, worker_id=job.worker_id, error=exc.detail, error_code=exc.code)
+        what = f"{job.worker_id} failing {job.id}"
+        message = f"pre-check failed ({exc.code}): {exc.detail}"
+        await retrying(partial(queue.log, job.id, message, level="error"), what=what)
+        await retrying(partial(queue.fail, job.id, worker_id=job.worker_id, error=exc.detail,
+                               error_code=exc.code), what=what)  # fmt: skip
         return False
     return True
 
@@ -49,8 +54,9 @@ async def store_outcome(
     """Pop what is not a job column from `result` and keep it where it belongs."""
     document = result.pop("stored_cues", None)
     audio_duration = result.pop("audio_duration", None)
-    if results is not None and document is not None:
-        await results.store(job_id=job.id, document=document)
+    if results is not None and document is not None:  # kept through a database outage
+        await retrying(partial(results.store, job_id=job.id, document=document),
+                       what=f"{job.worker_id} storing the cues of {job.id}")  # fmt: skip
     metrics.observe_job(
         processing_seconds=result.get("processing_time_seconds"), audio_seconds=audio_duration
     )

@@ -177,7 +177,9 @@ class SupervisedWorker:
         self.state.current_job_id, self.state.progress, self.state.eta = job.id, 0.0, None
         self._announce()
         settings = self._snapshot()
-        written = await self._written.for_media(job.file_path)
+        written = await retrying(
+            partial(self._written.for_media, job.file_path), what=f"{self.worker_id} reading"
+        )
         if not await after_claim_precheck(self._queue, job, settings=settings, written=written):
             self.state.jobs_failed += 1
             self.state.current_job_id = None
@@ -264,13 +266,11 @@ class SupervisedWorker:
                         self.state.jobs_completed += 1
                     return
                 elif kind == msg.FAILED:
-                    await self._queue.fail(
-                        job.id,
-                        worker_id=self.worker_id,
-                        error=payload["error"],
-                        error_code=payload["error_code"],
+                    await retrying(partial(
+                        self._queue.fail, job.id, worker_id=self.worker_id,
+                        error=payload["error"], error_code=payload["error_code"],
                         **payload.get("fields", {}),
-                    )
+                    ), what=f"{self.worker_id} failing {job.id}")  # fmt: skip
                     self.state.jobs_failed += 1
                     return
                 elif kind == msg.CANCELLED:
@@ -295,20 +295,20 @@ class SupervisedWorker:
 
     async def _on_crash(self, job: Job) -> None:
         code = self._proc.exitcode if self._proc is not None else None
-        crashes = await self._queue.record_crash(job.id)  # persisted: survives restarts
+        what = f"{self.worker_id} recording the crash of {job.id}"
+        crashes = await retrying(partial(self._queue.record_crash, job.id), what=what)
         self._crashed_jobs[job.id] = crashes
         reason = f"{self.worker_id} process died (exit code {code})"
         logger.error("%s while running job %s", reason, job.id)
         if crashes >= 2:
-            await self._queue.fail(
-                job.id,
-                worker_id=self.worker_id,
+            await retrying(partial(
+                self._queue.fail, job.id, worker_id=self.worker_id,
                 error=f"{reason}; the job crashed its worker {crashes} times",
                 error_code="worker_crashed",
-            )
+            ), what=what)  # fmt: skip
             self.state.jobs_failed += 1
         else:
-            await self._queue.requeue(job.id, reason=reason)
+            await retrying(partial(self._queue.requeue, job.id, reason=reason), what=what)
         await self._kill()
 
     # --- the process ----------------------------------------------------------------------

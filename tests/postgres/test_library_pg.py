@@ -19,7 +19,9 @@ from tests.mediagen import Audio, Spec, make_media
 
 @pytest.fixture
 async def pg_client(pg_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    daemon = Daemon(Config(data_dir=tmp_path / "data", database_url=pg_url, start_workers=False))
+    config = Config(data_dir=tmp_path / "data", database_url=pg_url, start_workers=False,
+                    allowed_hosts="testserver")  # the in-process client's base URL  # fmt: skip
+    daemon = Daemon(config)
     await daemon.start()
     async with daemon.db.write() as session:
         for model in (Job, LibraryFile, ScanRule):
