@@ -9,3 +9,16 @@ describe('i18n', () => {
     expect(i18n.global.t('common.save')).toBe('Save')
   })
 })
+
+describe('formatters speak through the format messages', () => {
+  it('durations, cron and intervals in English words', async () => {
+    const { describeCron, describeInterval, duration, relative, cronError } = await import('@/lib/format')
+    expect(duration(3725)).toBe('1 h 2 min')
+    expect(duration(3 * 86400 + 3600)).toBe('3 d 1 h')
+    expect(describeCron('0 2 * * 1')).toBe('every Monday at 02:00')
+    expect(describeCron('30 */6 * * *')).toBe('every 6 hours at minute 30')
+    expect(describeInterval(720)).toBe('every 12 hours')
+    expect(cronError('61 * * * *')).toBe('The minute must be 0–59; got 61')
+    expect(relative(new Date(Date.now() - 120_000).toISOString())).toBe('2 min ago')
+  })
+})
