@@ -22,3 +22,15 @@ describe('formatters speak through the format messages', () => {
     expect(relative(new Date(Date.now() - 120_000).toISOString())).toBe('2 min ago')
   })
 })
+
+describe('keys built at run time', () => {
+  it('every navigation entry and pipeline stage has English words', async () => {
+    const app = (await import('../src/App.vue?raw')).default as string
+    const navKeys = [...app.matchAll(/\{ to: '[^']*', key: '([a-z]+)'/g)].map((m) => m[1])
+    expect(navKeys.length).toBeGreaterThan(8)
+    for (const key of navKeys) expect(i18n.global.te(`nav.${key}`), `nav.${key}`).toBe(true)
+    const stages = ['loading_model', 'extracting_audio', 'reading_subtitle', 'detecting_language',
+      'transcribing', 'translating', 'writing', 'finalizing']
+    for (const s of stages) expect(i18n.global.te(`queue.stage.${s}`), s).toBe(true)
+  })
+})
