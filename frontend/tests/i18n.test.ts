@@ -34,3 +34,15 @@ describe('keys built at run time', () => {
     for (const s of stages) expect(i18n.global.te(`queue.stage.${s}`), s).toBe(true)
   })
 })
+
+describe('setting labels', () => {
+  it('a key without a written label reads as words', async () => {
+    const { humanizeKey, settingLabel } = await import('@/lib/settingLabel')
+    expect(humanizeKey('db_backup_hours')).toBe('Database backup hours')
+    expect(humanizeKey('max_upload_mib')).toBe('Max upload MiB')
+    expect(humanizeKey('openai_api_key')).toBe('OpenAI API key')
+    const t = i18n.global.t as (k: string) => string
+    const te = i18n.global.te as (k: string) => boolean
+    expect(settingLabel('api_key', t, te)).toBe(t('settings.label.api_key'))
+  })
+})
