@@ -285,9 +285,34 @@ def transcribe(
 
 
 @app.command()
-def version() -> None:
-    """Print the version."""
+def version(
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Also the Python, the lock and each dependency's version."
+        ),
+    ] = False,
+) -> None:
+    """Print the version (--verbose: with the locked and installed dependency versions)."""
     typer.echo(f"subtitler {__version__}")
+    if not verbose:
+        return
+    import platform
+
+    from subtitler.system.dependencies import lock_report
+
+    report = lock_report()
+    typer.echo(f"python {platform.python_version()} ({platform.platform(terse=True)})")
+    if report["lock"] is None:
+        typer.echo("lock: none (not installed by scripts/install); installed versions:")
+    else:
+        agreement = "matches" if report["matches_lock"] else "DIFFERS from"
+        typer.echo(f"lock: {report['lock']} (installed {agreement} the lock)")
+    for name, versions in report["packages"].items():
+        installed = versions["installed"] or "missing"
+        locked = versions.get("locked")
+        note = f"  (locked {locked})" if locked is not None and locked != installed else ""
+        typer.echo(f"  {name}=={installed}{note}")
 
 
 if __name__ == "__main__":

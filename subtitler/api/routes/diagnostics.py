@@ -20,6 +20,7 @@ from subtitler.errors import NotFound
 from subtitler.settings.registry import REGISTRY
 from subtitler.settings.service import generate_api_key
 from subtitler.system import logs as logfile
+from subtitler.system.dependencies import lock_report
 from subtitler.system.warnings import collect_warnings
 
 router = APIRouter(tags=["diagnostics"])
@@ -50,6 +51,8 @@ async def system_about(daemon: Daemon = Depends(get_daemon)) -> dict[str, Any]:
         "data_dir": str(daemon.config.data_dir.resolve()),
         "database": "sqlite" if daemon.db.is_sqlite else "postgresql",
         "ffmpeg": shutil.which("ffmpeg"),
+        # The lock the environment was installed from and each package's locked/installed version.
+        "dependencies": await asyncio.to_thread(lock_report),
     }
 
 
