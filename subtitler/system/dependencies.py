@@ -3,7 +3,8 @@
 `scripts/install` (and the images) install requirements/<set>.txt, made by `scripts/lock`, and
 leave a copy of it in the environment: `<sys.prefix>/subtitler-lock.txt`, its first line naming
 the file. A bug report then names exact versions: `subtitler version --verbose` and
-GET /api/system/about show each locked package's locked and installed version and whether they agree.
+GET /api/system/about show each locked package's locked and installed version, and whether they
+agree.
 An environment not made by the install script (a plain `pip install subtitler`) has no copy: then
 the versions of the package's own requirements are reported, with no lock to compare against.
 """
@@ -36,7 +37,7 @@ def normalise(name: str) -> str:
 
 
 def parse_lock(text: str) -> list[LockedPackage]:
-    """The pinned packages of a `uv pip compile` requirements file (hash and comment lines skipped)."""
+    """The pinned packages of a `uv pip compile` requirements file (hashes, comments skipped)."""
     packages = []
     for line in text.splitlines():
         match = _PIN.match(line)
