@@ -13,6 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
+DOCKERFILE_CUDA = ROOT / "Dockerfile.cuda"
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
@@ -28,9 +29,9 @@ def _hadolint() -> str:
     return found
 
 
-def _instructions() -> list[tuple[str, str]]:
+def _instructions(dockerfile: Path = DOCKERFILE) -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) pairs, with continuation lines joined and comments dropped."""
-    joined = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    joined = re.sub(r"\\\n", " ", dockerfile.read_text())
     pairs = []
     for line in joined.splitlines():
         line = line.strip()
@@ -41,13 +42,14 @@ def _instructions() -> list[tuple[str, str]]:
     return pairs
 
 
-def _args(name: str) -> list[str]:
-    return [rest for word, rest in _instructions() if word == name]
+def _args(name: str, dockerfile: Path = DOCKERFILE) -> list[str]:
+    return [rest for word, rest in _instructions(dockerfile) if word == name]
 
 
-def test_hadolint_is_clean() -> None:
+@pytest.mark.parametrize("dockerfile", [DOCKERFILE, DOCKERFILE_CUDA], ids=lambda p: p.name)
+def test_hadolint_is_clean(dockerfile: Path) -> None:
     result = subprocess.run(
-        [_hadolint(), "--no-color", str(DOCKERFILE)],
+        [_hadolint(), "--no-color", str(dockerfile)],
         capture_output=True,
         text=True,
         check=False,
@@ -79,12 +81,40 @@ def test_installs_the_same_debian_packages_as_ci() -> None:
     assert install_system < copy_all
 
 
-def test_installs_the_package_with_models_not_editable() -> None:
-    pip = [run for run in _args("RUN") if "pip install" in run]
-    assert pip, "no pip install in the Dockerfile"
-    assert any("[models]" in run for run in pip)
+@pytest.mark.parametrize(
+    ("dockerfile", "lock"),
+    [(DOCKERFILE, "daemon"), (DOCKERFILE_CUDA, "cuda")],
+    ids=["Dockerfile", "Dockerfile.cuda"],
+)
+def test_installs_python_packages_from_the_lock_only(dockerfile: Path, lock: str) -> None:
+    # Every pip install is the lock (with hashes) or the package itself without dependencies,
+    # not editable: the image runs the versions CI tested, whatever PyPI has that day.
+    pip = [
+        part.strip()
+        for run in _args("RUN", dockerfile)
+        for part in run.split("&&")
+        if "pip install" in part
+    ]
+    assert pip == [
+        "pip install --no-cache-dir --require-hashes -r requirements/build.txt",
+        f"pip install --no-cache-dir --require-hashes -r requirements/{lock}.txt",
+        "pip install --no-cache-dir --no-deps --no-build-isolation .",
+    ]
     assert not any(re.search(r"\s(-e|--editable)\s", run) for run in pip)
-    assert all("--no-cache-dir" in run for run in pip)
+    assert "==" not in " ".join(_args("RUN", dockerfile))  # no version pinned outside the lock
+    # The lock goes in before the source is copied (code edits keep that layer), and its copy
+    # lands where the daemon's version report looks (sys.prefix is /usr/local in the image).
+    steps = [f"{word} {rest}" for word, rest in _instructions(dockerfile)]
+    copy_lock = steps.index("COPY requirements/ /app/requirements/")
+    install_lock = next(i for i, s in enumerate(steps) if f"-r requirements/{lock}.txt" in s)
+    copy_all = next(i for i, step in enumerate(steps) if step.startswith("COPY . "))
+    assert copy_lock < install_lock < copy_all
+    stamp = f"cat requirements/{lock}.txt; }} > /usr/local/subtitler-lock.txt"
+    assert stamp in " ".join(" ".join(_args("RUN", dockerfile)).split())
+    assert f"# installed from requirements/{lock}.txt: image" in dockerfile.read_text()
+    assert (ROOT / "requirements" / f"{lock}.txt").is_file()
+    # The web UI stage installs with npm ci through scripts/build-frontend (see test_lock.py).
+    assert any("scripts/build-frontend" in run for run in _args("RUN", dockerfile))
 
 
 def test_runtime_contract() -> None:

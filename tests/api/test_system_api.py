@@ -103,3 +103,18 @@ async def test_openapi_docs(client: httpx.AsyncClient) -> None:
         "/api/events",
     ):
         assert path in spec["paths"], path
+
+
+async def test_about_names_the_installed_dependency_versions(client: httpx.AsyncClient) -> None:
+    # A bug report copies /api/system/about: it names each dependency's installed version (and,
+    # in an environment scripts/install made, the lock and whether the two agree).
+    import fastapi
+    import sqlalchemy
+
+    deps = (await client.get("/api/system/about")).json()["dependencies"]
+    assert deps["packages"]["fastapi"]["installed"] == fastapi.__version__
+    assert deps["packages"]["sqlalchemy"]["installed"] == sqlalchemy.__version__
+    if deps["lock"] is not None:
+        assert deps["lock"].startswith("requirements/")
+        assert deps["packages"]["fastapi"]["locked"] == fastapi.__version__
+        assert deps["matches_lock"] is (deps["differs"] == [])
