@@ -56,7 +56,7 @@ def test_the_lock_covers_pyproject(name: str) -> None:
     for line in wanted:
         requirement = Requirement(line)
         key = normalise(requirement.name)
-        assert key in pins, f"{requirement.name} is not in requirements/{name}.txt: run scripts/lock"
+        assert key in pins, f"{key} is not in requirements/{name}.txt: run scripts/lock"
         for version in pins[key]:
             assert requirement.specifier.contains(version, prereleases=True), (
                 f"requirements/{name}.txt pins {key}=={version}, outside {line!r}: run scripts/lock"
@@ -84,7 +84,7 @@ def test_the_same_version_of_a_package_in_every_lock_file() -> None:
     for name in ("daemon", "cuda", "diarization"):
         for package, versions in _lock(name).items():
             if package in dev:
-                assert versions == dev[package], f"{package}: {name}.txt {versions}, dev {dev[package]}"
+                assert versions == dev[package], f"{package}: {name}.txt {versions}"
     daemon = _lock("daemon")
     assert daemon.keys() <= dev.keys()
     assert {"fastapi", "starlette", "sqlalchemy", "pydantic", "faster-whisper"} <= daemon.keys()
@@ -159,7 +159,7 @@ def test_install_scripts_install_python_packages_from_the_lock_only() -> None:
     install = _script_lines(ROOT / "scripts" / "install")
     pip_lines = [line for line in install if "pip install" in line]
     assert pip_lines == [
-        '.venv/bin/python -m pip install -q --require-hashes -r requirements/build.txt',
+        ".venv/bin/python -m pip install -q --require-hashes -r requirements/build.txt",
         '.venv/bin/python -m pip install -q --require-hashes -r "$lock"',
         ".venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .",
     ]
@@ -174,7 +174,8 @@ def test_install_scripts_install_python_packages_from_the_lock_only() -> None:
     assert "bash scripts/install --dev" in test
     assert "bash scripts/test -q" in _script_lines(ROOT / ".ci" / "run")
     for path in (ROOT / "scripts" / "test", ROOT / ".ci" / "run", ROOT / "scripts" / "serve"):
-        assert not any(re.search(r"\bpip3? install\b|\buv pip\b", line) for line in _script_lines(path))
+        lines = _script_lines(path)
+        assert not any(re.search(r"\bpip3? install\b|\buv pip\b", line) for line in lines)
 
 
 def test_the_frontend_installs_with_npm_ci_from_its_lock() -> None:
