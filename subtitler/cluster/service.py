@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from subtitler import __version__
 from subtitler.cluster import leases
 from subtitler.cluster.duties import DutyLock
+from subtitler.cluster.identity import NodeIdentity
 from subtitler.cluster.notify import EventBridge
 from subtitler.cluster.paths import PathMapper
 from subtitler.cluster.pg import backoff
@@ -79,6 +80,7 @@ class ClusterService:
         self.healthy = False
         self.last_error: str | None = None
         self._settings = settings
+        self.identity = NodeIdentity(url=url, node_id=node_id, db=db)  # claimed before start
         self._refreshes: set[asyncio.Task[None]] = set()
         self.events = EventBridge(
             url=url, bus=bus, node_id=node_id, on_remote_setting=self._remote_setting
@@ -128,6 +130,7 @@ class ClusterService:
         for duty in self.duties.values():
             await duty.stop()
         await self.events.stop()
+        await self.identity.release()
 
     # --- heartbeat --------------------------------------------------------------------------
     async def beat(self) -> None:

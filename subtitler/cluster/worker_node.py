@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
+from subtitler.cluster.identity import NodeIdInUse
 from subtitler.cluster.pg import backoff
 from subtitler.config import Config
 from subtitler.daemon import Daemon
@@ -38,6 +40,7 @@ class WorkerNode(Daemon):
         self.ready = False
         self.last_error: str | None = None
         self._boot: asyncio.Task[None] | None = None
+        self.on_fatal: Callable[[], None] | None = None  # the CLI stops the server (exit 2)
 
     async def start(self) -> None:
         if self.started:
@@ -55,6 +58,12 @@ class WorkerNode(Daemon):
                 return
             except asyncio.CancelledError:
                 raise
+            except NodeIdInUse as exc:  # not something a retry mends
+                self.fatal = self.last_error = str(exc)
+                logger.error("%s", exc)
+                if self.on_fatal is not None:
+                    self.on_fatal()
+                return
             except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 delay = backoff(attempt)
@@ -64,6 +73,8 @@ class WorkerNode(Daemon):
 
     async def _start_once(self) -> None:
         await self.db.ping()
+        assert self.cluster is not None
+        await self.cluster.identity.claim()  # before recovery: it requeues this id's jobs
         await migrate(self.db, sqlite_file=None)
         await self.settings.init_defaults()
         requeued, failed = await self.queue.recover_orphans()
@@ -93,6 +104,8 @@ class WorkerNode(Daemon):
             await self.pool.shutdown(timeout=POOL_STOP_TIMEOUT)
             await self.cluster.stop()  # after the pool: requeues go out before the events stop
             await self.cpu.stop()
+        if self.cluster is not None:
+            await self.cluster.identity.release()
         await self.db.dispose()
         self.started = self.ready = False
         logger.info("subtitler worker node stopped")
