@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 LEASE_KEY = "cluster_lease_seconds"
 DEFAULT_LEASE = 60.0
 FORGET_AFTER = timedelta(days=7)  # a node silent this long leaves the Nodes list
+LIVE_WORKER = frozenset({"starting", "idle", "busy"})  # a worker that takes (or will take) jobs
 
 
 class NodeUnreachable(SubtitlerError):
@@ -203,6 +204,23 @@ class ClusterService:
                 "workers": len(node.workers or []), "started_at": node.started_at,
             })  # fmt: skip
         return out
+
+    async def peers_with_workers(self) -> list[dict[str, Any]]:
+        """Other online nodes with an address and a worker that runs (starting, idle or busy),
+        the most idle first: where a request this node cannot run may go."""
+        cutoff = utcnow() - timedelta(seconds=self.lease_seconds)
+        async with self._db.read() as session:
+            rows = (await session.scalars(select(Node).where(
+                Node.id != self.node_id, Node.last_heartbeat >= cutoff, Node.url.is_not(None),
+            ))).all()  # fmt: skip
+        out = []
+        for node in rows:
+            live = [w for w in node.workers or [] if w.get("status") in LIVE_WORKER]
+            if live and node.url:
+                idle = sum(1 for w in live if w.get("status") == "idle")
+                out.append({"node_id": node.id, "host": node.host, "url": node.url,
+                            "workers": len(live), "idle": idle})  # fmt: skip
+        return sorted(out, key=lambda n: (-n["idle"], -n["workers"], n["node_id"]))
 
     async def workers(self) -> list[dict[str, Any]]:
         """This node's workers live, plus every other online node's from its last heartbeat."""

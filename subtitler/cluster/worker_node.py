@@ -1,7 +1,8 @@
 """`subtitler worker`: a node that only runs workers on the shared PostgreSQL queue.
 
-No scanner, no web UI, no Bazarr endpoints: a small HTTP app with /health and the Workers API
-(so other nodes can remove its workers). It answers /health 503 until the database is reachable,
+No scanner, no web UI: a small HTTP app with /health, the Workers API (so other nodes can remove
+its workers) and Bazarr's /asr and /detect-language (run by its own workers; a full node without
+workers sends Bazarr's requests here). It answers /health 503 until the database is reachable,
 retrying with backoff, and again whenever its heartbeat fails; its jobs keep their leases only
 while its heartbeat reaches the database, so nothing is lost if it never comes back.
 """
@@ -81,6 +82,9 @@ class WorkerNode(Daemon):
         if requeued or failed:
             logger.warning("recovered this node's jobs: %d requeued, %d failed", requeued, failed)
         assert self.cluster is not None
+        await self.asr.recover()  # this node's uploads of a previous run lost their clients
+        self._clean_spool()
+        await self.asr.start()
         await self.cluster.start()
         await self.cpu.start()
         await self.pool.start(start_workers=self.config.start_workers)
@@ -103,6 +107,7 @@ class WorkerNode(Daemon):
             assert self.cluster is not None
             await self.pool.shutdown(timeout=POOL_STOP_TIMEOUT)
             await self.cluster.stop()  # after the pool: requeues go out before the events stop
+            await self.asr.stop()
             await self.cpu.stop()
         if self.cluster is not None:
             await self.cluster.identity.release()
