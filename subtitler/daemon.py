@@ -116,6 +116,7 @@ class Daemon:
             spool_dir=config.spool_dir,
             results_dir=config.data_dir / "asr",
         )
+        self.asr.paths = self.pool.paths
         self.lock = DataDirLock(config.data_dir)
         self.monitor = HealthMonitor(
             data_dir=config.data_dir, db_file=config.db_path, settings=self.settings.get
