@@ -69,7 +69,14 @@ def serve(
             log_config=None,
         )
     )
-    server.run()
+    try:
+        server.run()
+    except SystemExit:  # uvicorn exits 3 when the lifespan fails
+        if not daemon.fatal:
+            raise
+    if daemon.fatal:
+        typer.echo(f"error: {daemon.fatal}", err=True)
+        raise typer.Exit(code=2)
     if not daemon.started and not server.started:
         raise typer.Exit(code=1)
 
@@ -111,7 +118,11 @@ def worker(
             timeout_graceful_shutdown=10, log_config=None,
         )
     )  # fmt: skip
+    node.on_fatal = lambda: setattr(server, "should_exit", True)
     server.run()
+    if node.fatal:
+        typer.echo(f"error: {node.fatal}", err=True)
+        raise typer.Exit(code=2)
     if not server.started:
         raise typer.Exit(code=1)
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from subtitler import __version__
 from subtitler.asr.service import AsrService
+from subtitler.cluster.identity import NodeIdInUse
 from subtitler.cluster.paths import PathMapper
 from subtitler.cluster.service import ClusterService
 from subtitler.config import Config
@@ -115,6 +116,7 @@ class Daemon:
             spool_dir=config.spool_dir,
             results_dir=config.data_dir / "asr",
         )
+        self.asr.paths = self.pool.paths
         self.lock = DataDirLock(config.data_dir)
         self.monitor = HealthMonitor(
             data_dir=config.data_dir, db_file=config.db_path, settings=self.settings.get
@@ -125,6 +127,7 @@ class Daemon:
         )  # fmt: skip
         self.stop_event = asyncio.Event()
         self.started = False
+        self.fatal: str | None = None  # why start refused (the CLI exits 2 with it)
         self._started_monotonic: float | None = None
 
     @property
@@ -146,6 +149,12 @@ class Daemon:
             raise
         self._log_handler = ensure_file_logging(self.config.logs_dir)  # the Logs page reads it
         self.bus.bind_loop(asyncio.get_running_loop())
+        if self.cluster is not None:
+            try:  # before recovery touches the queue: another live node may own this id's jobs
+                await self.cluster.identity.claim()
+            except NodeIdInUse as exc:
+                self.fatal = str(exc)
+                raise
         backup = await migrate(self.db, sqlite_file=self.config.db_path)
         if backup:
             logger.info("database backup before migration: %s", backup)

@@ -106,3 +106,15 @@ def test_nas_and_gpu_worker_share_one_queue_with_mapped_paths() -> None:
     assert full_config.node_id != worker_config.node_id
     # the PC's own worker counts: GPU workers only, whatever the shared settings say
     assert (worker_config.cpu_workers, worker_config.gpu_workers) == (0, -1)
+
+
+def test_each_machine_names_its_own_node_and_every_example_its_host_names() -> None:
+    worker = _compose("cluster-gpu-worker.yml")["services"]["subtitler-worker"]["environment"]
+    # copied to a second PC, the worker example cannot start under the first one's id
+    assert worker["SUBTITLER_NODE_ID"].startswith("${NODE_ID:?")
+    assert "${NODE_ID}" in worker["SUBTITLER_ADVERTISE_URL"]
+    for name in ("cpu.yml", "gpu.yml", "cluster-nas.yml"):
+        services = _compose(name)["services"]
+        env = services.get("subtitler", next(iter(services.values())))["environment"]
+        hosts = _config_of({"environment": env}).extra_hosts
+        assert hosts, name

@@ -3,7 +3,8 @@
 In order, before anything else sees the request:
 1. NUL bytes or absurd lengths in the path or query -> 400 / 414.
 2. Host allow-list (DNS rebinding): IP literals, localhost, this machine's names and the
-   `allowed_hosts` setting; other hosts get 400 unless the request carries a valid API key.
+   `allowed_hosts` setting; other hosts get 400 unless the request carries a valid API key (a
+   browser asking for HTML gets a static page naming SUBTITLER_ALLOWED_HOSTS: api/host_page.py).
 3. Cross-origin browser requests (Origin, else Referer, else Sec-Fetch-Site) are marked so the
    auth middleware never exempts them; a state-changing one without a valid key gets 403.
 4. Bodies: uploads are bounded by `max_upload_mib` (Content-Length checked here, streaming in
@@ -25,6 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from subtitler.api.auth import KeyVerifier, has_valid_key, header_values
 from subtitler.api.failures import reply_for_exception
+from subtitler.api.host_page import HEADERS as PAGE_HEADERS
+from subtitler.api.host_page import host_page, wants_html
 from subtitler.security.hosts import host_allowed, origin_of, same_origin
 
 logger = logging.getLogger(__name__)
@@ -92,6 +95,12 @@ async def send_error(
     await send({"type": "http.response.body", "body": body})
 
 
+async def send_page(send: Send, status: int, body: bytes, *, head: bool = False) -> None:
+    headers = [*PAGE_HEADERS, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else body})
+
+
 class GuardMiddleware:
     def __init__(
         self,
@@ -141,6 +150,10 @@ class GuardMiddleware:
         key_ok = has_valid_key(scope, self._verify)
         allowed = list(self._setting("allowed_hosts") or []) + self._extra_hosts()
         if not key_ok and not host_allowed(host, allowed):
+            accept = (header_values(headers, b"accept") or [""])[0]
+            if wants_html(scope["method"], accept):  # a person in a browser: say what to do
+                await send_page(send, 400, host_page(host), head=scope["method"] == "HEAD")
+                return
             shown = host if len(host) <= 100 else host[:100] + "..."
             await send_error(
                 send,

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, or_, select
 
+from subtitler.cluster.paths import PathMapper
 from subtitler.db import Database
 from subtitler.db.models import Job, utcnow
 from subtitler.errors import BadRequest
@@ -77,6 +78,7 @@ class AsrService:
         self._bus = bus
         self.spool_dir = spool_dir
         self.results_dir = results_dir
+        self.paths = PathMapper()  # this node's SUBTITLER_PATH_MAPPINGS (the Daemon sets it)
         self._tasks: list[asyncio.Task[None]] = []
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -258,7 +260,8 @@ class AsrService:
                 break
         if not is_allowed(video_file, self._settings.get):
             return None  # outside the library: never looked at, so nothing is revealed
-        return video_file if Path(video_file).is_file() else None
+        local = self.paths.to_local(video_file)  # the queue's form -> where this node sees it
+        return local if Path(local).is_file() else None
 
 
 def _remove(path: Path) -> None:

@@ -7,8 +7,10 @@ capture `/media2`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping as MappingType
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,29 @@ class PathMapper:
     def to_queue(self, local_path: str) -> str:
         mapped = _swap(local_path, [(m.local, m.queue) for m in self.mappings])
         return local_path if mapped is None else mapped
+
+    def local_written(self, written: MappingType[str, str]) -> dict[str, str]:
+        """The registry of written subtitles ({queue path: sha256}) with this node's paths."""
+        return {self.to_local(path): sha for path, sha in written.items()}
+
+    def local_job(self, payload: MappingType[str, Any]) -> dict[str, Any]:
+        """A job as this node reads it: every path in it that names a file of the library (the
+        media, the subtitle a redo replaces, the subtitle a translation reads) in local form.
+        Nothing on a mapping node ever opens the queue's form of a path."""
+        out = dict(payload)
+        if self.identity:
+            return out
+        if isinstance(out.get("file_path"), str):
+            out["file_path"] = self.to_local(out["file_path"])
+        options = dict(out.get("options") or {})
+        if isinstance(options.get("replaces"), str):
+            options["replaces"] = self.to_local(options["replaces"])
+        source = options.get("subtitle_source")
+        if isinstance(source, dict) and isinstance(source.get("path"), str):
+            options["subtitle_source"] = {**source, "path": self.to_local(source["path"])}
+        if out.get("options") is not None:
+            out["options"] = options
+        return out
 
     def describe(self) -> list[dict[str, str]]:
         return [{"queue": m.queue, "local": m.local} for m in self.mappings]

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from subtitler import __version__
 from subtitler.cluster import leases
 from subtitler.cluster.duties import DutyLock
+from subtitler.cluster.identity import NodeIdentity
 from subtitler.cluster.notify import EventBridge
 from subtitler.cluster.paths import PathMapper
 from subtitler.cluster.pg import backoff
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 LEASE_KEY = "cluster_lease_seconds"
 DEFAULT_LEASE = 60.0
 FORGET_AFTER = timedelta(days=7)  # a node silent this long leaves the Nodes list
+LIVE_WORKER = frozenset({"starting", "idle", "busy"})  # a worker that takes (or will take) jobs
 
 
 class NodeUnreachable(SubtitlerError):
@@ -79,6 +81,7 @@ class ClusterService:
         self.healthy = False
         self.last_error: str | None = None
         self._settings = settings
+        self.identity = NodeIdentity(url=url, node_id=node_id, db=db)  # claimed before start
         self._refreshes: set[asyncio.Task[None]] = set()
         self.events = EventBridge(
             url=url, bus=bus, node_id=node_id, on_remote_setting=self._remote_setting
@@ -128,6 +131,7 @@ class ClusterService:
         for duty in self.duties.values():
             await duty.stop()
         await self.events.stop()
+        await self.identity.release()
 
     # --- heartbeat --------------------------------------------------------------------------
     async def beat(self) -> None:
@@ -200,6 +204,23 @@ class ClusterService:
                 "workers": len(node.workers or []), "started_at": node.started_at,
             })  # fmt: skip
         return out
+
+    async def peers_with_workers(self) -> list[dict[str, Any]]:
+        """Other online nodes with an address and a worker that runs (starting, idle or busy),
+        the most idle first: where a request this node cannot run may go."""
+        cutoff = utcnow() - timedelta(seconds=self.lease_seconds)
+        async with self._db.read() as session:
+            rows = (await session.scalars(select(Node).where(
+                Node.id != self.node_id, Node.last_heartbeat >= cutoff, Node.url.is_not(None),
+            ))).all()  # fmt: skip
+        out = []
+        for node in rows:
+            live = [w for w in node.workers or [] if w.get("status") in LIVE_WORKER]
+            if live and node.url:
+                idle = sum(1 for w in live if w.get("status") == "idle")
+                out.append({"node_id": node.id, "host": node.host, "url": node.url,
+                            "workers": len(live), "idle": idle})  # fmt: skip
+        return sorted(out, key=lambda n: (-n["idle"], -n["workers"], n["node_id"]))
 
     async def workers(self) -> list[dict[str, Any]]:
         """This node's workers live, plus every other online node's from its last heartbeat."""

@@ -1,7 +1,8 @@
 """`subtitler worker`: a node that only runs workers on the shared PostgreSQL queue.
 
-No scanner, no web UI, no Bazarr endpoints: a small HTTP app with /health and the Workers API
-(so other nodes can remove its workers). It answers /health 503 until the database is reachable,
+No scanner, no web UI: a small HTTP app with /health, the Workers API (so other nodes can remove
+its workers) and Bazarr's /asr and /detect-language (run by its own workers; a full node without
+workers sends Bazarr's requests here). It answers /health 503 until the database is reachable,
 retrying with backoff, and again whenever its heartbeat fails; its jobs keep their leases only
 while its heartbeat reaches the database, so nothing is lost if it never comes back.
 """
@@ -12,8 +13,10 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
+from subtitler.cluster.identity import NodeIdInUse
 from subtitler.cluster.pg import backoff
 from subtitler.config import Config
 from subtitler.daemon import Daemon
@@ -38,6 +41,7 @@ class WorkerNode(Daemon):
         self.ready = False
         self.last_error: str | None = None
         self._boot: asyncio.Task[None] | None = None
+        self.on_fatal: Callable[[], None] | None = None  # the CLI stops the server (exit 2)
 
     async def start(self) -> None:
         if self.started:
@@ -55,6 +59,12 @@ class WorkerNode(Daemon):
                 return
             except asyncio.CancelledError:
                 raise
+            except NodeIdInUse as exc:  # not something a retry mends
+                self.fatal = self.last_error = str(exc)
+                logger.error("%s", exc)
+                if self.on_fatal is not None:
+                    self.on_fatal()
+                return
             except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 delay = backoff(attempt)
@@ -64,12 +74,17 @@ class WorkerNode(Daemon):
 
     async def _start_once(self) -> None:
         await self.db.ping()
+        assert self.cluster is not None
+        await self.cluster.identity.claim()  # before recovery: it requeues this id's jobs
         await migrate(self.db, sqlite_file=None)
         await self.settings.init_defaults()
         requeued, failed = await self.queue.recover_orphans()
         if requeued or failed:
             logger.warning("recovered this node's jobs: %d requeued, %d failed", requeued, failed)
         assert self.cluster is not None
+        await self.asr.recover()  # this node's uploads of a previous run lost their clients
+        self._clean_spool()
+        await self.asr.start()
         await self.cluster.start()
         await self.cpu.start()
         await self.pool.start(start_workers=self.config.start_workers)
@@ -92,7 +107,10 @@ class WorkerNode(Daemon):
             assert self.cluster is not None
             await self.pool.shutdown(timeout=POOL_STOP_TIMEOUT)
             await self.cluster.stop()  # after the pool: requeues go out before the events stop
+            await self.asr.stop()
             await self.cpu.stop()
+        if self.cluster is not None:
+            await self.cluster.identity.release()
         await self.db.dispose()
         self.started = self.ready = False
         logger.info("subtitler worker node stopped")

@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from subtitler.cluster.paths import PathMapper
 from subtitler.cluster.transient import retrying
 from subtitler.db.models import Job
 from subtitler.jobs import metrics
@@ -28,16 +29,21 @@ FILE_JOBS = frozenset({JobType.TRANSCRIPTION, JobType.TRANSLATION})
 
 
 async def after_claim_precheck(
-    queue: JobQueue, job: Job, *, settings: Mapping[str, Any], written: Mapping[str, str]
-) -> bool:
-    """False (and the job failed, or queued again when transient) when it cannot succeed."""
+    queue: JobQueue, job: Job, *, settings: Mapping[str, Any], written: Mapping[str, str],
+    paths: PathMapper | None = None,
+) -> bool:  # fmt: skip
+    """False (and the job failed, or queued again when transient) when it cannot succeed.
+    `paths`: this node's mapping; the files are looked at where this node sees them."""
     if job.job_type not in FILE_JOBS:
         return True
-    replaces = (job.options or {}).get("replaces")
+    paths = paths or PathMapper()
+    local = paths.local_job(job_payload(job) | {"options": job.options or {}})
+    replaces = local["options"].get("replaces")
     try:
         await asyncio.to_thread(
-            precheck, job=job_payload(job), settings=settings, written=written, replaces=replaces
-        )
+            precheck, job=local, settings=settings, written=paths.local_written(written),
+            replaces=replaces,
+        )  # fmt: skip
     except PrecheckFailed as exc:
         what = f"{job.worker_id} failing {job.id}"
         message = f"pre-check failed ({exc.code}): {exc.detail}"
@@ -49,9 +55,11 @@ async def after_claim_precheck(
 
 
 async def store_outcome(
-    job: Job, result: dict[str, Any], *, results: JobResults | None, written: Mapping[str, str]
-) -> None:
-    """Pop what is not a job column from `result` and keep it where it belongs."""
+    job: Job, result: dict[str, Any], *, results: JobResults | None, written: Mapping[str, str],
+    paths: PathMapper | None = None,
+) -> None:  # fmt: skip
+    """Pop what is not a job column from `result` and keep it where it belongs (`result`'s
+    paths are in the queue's form; `paths` maps them to this node's for the files)."""
     document = result.pop("stored_cues", None)
     audio_duration = result.pop("audio_duration", None)
     if results is not None and document is not None:  # kept through a database outage
@@ -63,7 +71,8 @@ async def store_outcome(
     replaced = (job.options or {}).get("replaces")
     new_path = result.get("output_path")
     if replaced and new_path and replaced != new_path:
-        await asyncio.to_thread(_remove_if_ours, Path(replaced), written.get(replaced))
+        local = (paths or PathMapper()).to_local(replaced)
+        await asyncio.to_thread(_remove_if_ours, Path(local), written.get(replaced))
 
 
 def _remove_if_ours(path: Path, sha: str | None) -> None:

@@ -180,7 +180,9 @@ class SupervisedWorker:
         written = await retrying(
             partial(self._written.for_media, job.file_path), what=f"{self.worker_id} reading"
         )
-        if not await after_claim_precheck(self._queue, job, settings=settings, written=written):
+        if not await after_claim_precheck(
+            self._queue, job, settings=settings, written=written, paths=self._paths
+        ):
             self.state.jobs_failed += 1
             self.state.current_job_id = None
             return
@@ -188,12 +190,10 @@ class SupervisedWorker:
             (
                 msg.RUN,
                 {
-                    "job": job_payload(job)
-                    | {
-                        "options": job.options,
-                        "written_subtitles": self._local_paths(written),
-                        "file_path": self._paths.to_local(job.file_path),
-                    },
+                    "job": self._paths.local_job(  # the child opens local paths only
+                        job_payload(job)
+                        | {"options": job.options, "written_subtitles": self._local_paths(written)}
+                    ),
                     "settings": settings,
                     "models_dir": settings["__models_dir__"],
                 },
@@ -248,7 +248,9 @@ class SupervisedWorker:
                         result["output_path"] = self._paths.to_queue(result["output_path"])
                     sha = result.pop("output_sha256", None)
                     language = result.pop("output_language", None)
-                    await store_outcome(job, result, results=self._results, written=written)
+                    await store_outcome(
+                        job, result, results=self._results, written=written, paths=self._paths
+                    )
                     if sha and result.get("output_path"):
                         await retrying(partial(
                             self._written.record, path=result["output_path"], sha256=sha,

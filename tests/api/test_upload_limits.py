@@ -93,3 +93,14 @@ async def test_video_file_outside_the_library_is_never_looked_at(
     assert daemon.asr._map_path("/etc/missing-file") is None
     assert daemon.asr._map_path("/x\x00y") is None
     assert daemon.asr._map_path(str(media_file)) == str(media_file)
+
+
+async def test_video_file_is_looked_at_where_this_node_sees_it(
+    daemon: Daemon, media_file: Path, tmp_path: Path
+) -> None:
+    from subtitler.cluster.paths import PathMapper
+
+    mount = tmp_path / "mnt"
+    mount.symlink_to(media_file.parent)
+    daemon.asr.paths = PathMapper.from_config(f"{media_file.parent}={mount}")
+    assert daemon.asr._map_path(str(media_file)) == str(mount / media_file.name)

@@ -79,6 +79,7 @@ try {
   await page.goto(BASE + '/')
   await page.waitForURL('**/setup')
   await page.getByRole('heading', { name: 'Welcome to subtitler' }).waitFor()
+  await page.getByTestId('allowed-hosts-hint').filter({ hasText: 'SUBTITLER_ALLOWED_HOSTS' }).waitFor()
   await page.getByTestId('live-state').filter({ hasText: 'Live' }).waitFor()
   await shot('setup-choose')
 

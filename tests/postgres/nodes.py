@@ -56,9 +56,11 @@ class NodeProcess:
 
 
 def launch(
-    kind: str, root: Path, node_id: str, *, db_url: str, env: dict[str, str] | None = None
-) -> NodeProcess:
-    """Start `subtitler serve|worker` without waiting for it."""
+    kind: str, root: Path, node_id: str, *, db_url: str, env: dict[str, str] | None = None,
+    prefix: list[str] | None = None,
+) -> NodeProcess:  # fmt: skip
+    """Start `subtitler serve|worker` without waiting for it; `prefix` runs it through another
+    command first (e.g. `unshare --mount` and a script that ends in `exec "$@"`)."""
     port = free_port()
     data = root / node_id
     data.mkdir(parents=True, exist_ok=True)
@@ -69,6 +71,7 @@ def launch(
         # python -m: spawned worker processes must not re-run a console-script shim's main
         argv = [sys.executable, "-m", "subtitler", kind, "--host", "127.0.0.1",
                 "--port", str(port), "--data-dir", str(data)]  # fmt: skip
+        argv = [*(prefix or []), *argv]
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=full_env)
     return NodeProcess(proc, f"http://127.0.0.1:{port}", node_id, log_path)
 

@@ -41,3 +41,23 @@ def test_bad_mappings_are_refused_with_the_entry(raw: str, says: str) -> None:
     with pytest.raises(ConfigError) as err:
         load_config(path_mappings=raw)
     assert "SUBTITLER_PATH_MAPPINGS" in str(err.value) and says.split()[0] in str(err.value)
+
+
+def test_a_job_is_read_in_local_form_everywhere_it_names_a_file() -> None:
+    mapper = PathMapper.from_config("/media=/mnt/nas/media")
+    job = {
+        "file_path": "/media/tv/e1.mkv", "job_type": "subtitle_translation",
+        "options": {"replaces": "/media/tv/e1.eng.srt", "model": "tiny.en",
+                    "subtitle_source": {"kind": "sidecar", "path": "/media/tv/e1.en.srt"}},
+    }  # fmt: skip
+    local = mapper.local_job(job)
+    assert local["file_path"] == "/mnt/nas/media/tv/e1.mkv"
+    assert local["options"]["replaces"] == "/mnt/nas/media/tv/e1.eng.srt"
+    source = local["options"]["subtitle_source"]
+    assert source == {"kind": "sidecar", "path": "/mnt/nas/media/tv/e1.en.srt"}
+    assert local["options"]["model"] == "tiny.en" and local["job_type"] == job["job_type"]
+    assert job["file_path"] == "/media/tv/e1.mkv"  # the queue's copy is left as it was
+    assert mapper.local_written({"/media/tv/e1.eng.srt": "abc"}) == {
+        "/mnt/nas/media/tv/e1.eng.srt": "abc"}  # fmt: skip
+    asr = {"file_path": "asr://gpu/key", "options": None}
+    assert mapper.local_job(asr) == asr

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from subtitler.api.deps import get_daemon
+from subtitler.asr import routing
 from subtitler.asr.respond import asr_response, detect_answer, heartbeat_stream
 from subtitler.asr.service import AsrRequest
-from subtitler.asr.upload import receive_bounded_upload
+from subtitler.asr.upload import Upload, receive_bounded_upload
 from subtitler.daemon import Daemon
 from subtitler.errors import Unprocessable
 from subtitler.media.languages import parse_language
@@ -26,6 +27,16 @@ def _language(value: str | None) -> str | None:
     if parse_language(value) is None:
         raise Unprocessable(f"language: unknown language code {value!r}", code="unknown_language")
     return value
+
+
+async def _elsewhere(request: Request, daemon: Daemon, upload: Upload) -> Response | None:
+    """None: this node runs it; else another node's answer or 503 (subtitler.asr.routing)."""
+    return await routing.elsewhere(
+        path=request.url.path, query=request.url.query, upload=upload,
+        local_workers=daemon.pool.list(), cluster=daemon.cluster,
+        forwarded_by=request.headers.get(routing.FORWARDED_BY),
+        api_key=str(daemon.settings.get("api_key") or ""),
+    )  # fmt: skip
 
 
 def _attachment(name: str | None, output: str) -> dict[str, str]:
@@ -50,7 +61,9 @@ async def asr(
     daemon: Daemon = Depends(get_daemon),
 ) -> Response:
     """Transcribe (or translate to English) an upload; `audio_file` is s16le 16 kHz mono PCM
-    with `encode=false`, any container with `encode=true`. The answer is the subtitle."""
+    with `encode=false`, any container with `encode=true`. The answer is the subtitle. A node
+    with no worker sends the request on to a node of the cluster that has one; with no worker
+    anywhere the answer is 503 with Retry-After (try again later)."""
     whisper_language = _language(language)
     upload = await receive_bounded_upload(
         request,
@@ -58,6 +71,8 @@ async def asr(
         file_fields=("audio_file",),
         settings=daemon.settings.get,
     )
+    if (routed := await _elsewhere(request, daemon, upload)) is not None:
+        return routed
     req = AsrRequest(
         kind="asr", task=task, language=whisper_language, output=output, encode=encode,
         initial_prompt=initial_prompt, vad_filter=vad_filter, word_timestamps=word_timestamps,
@@ -90,6 +105,8 @@ async def detect_language(
         file_fields=("audio_file",),
         settings=daemon.settings.get,
     )
+    if (routed := await _elsewhere(request, daemon, upload)) is not None:
+        return routed
     req = AsrRequest(kind="detect", output="json", encode=encode, video_file=video_file,
                      upload_name=upload.filename)  # fmt: skip
     assert upload.path is not None
