@@ -71,3 +71,40 @@ describe('API key field', () => {
     expect(calls.some((c) => c.method === 'POST')).toBe(false)
   })
 })
+
+describe('folder browser in Settings', () => {
+  const listing = {
+    current_path: '/media',
+    parent_path: '/',
+    items: [{ name: 'TV', path: '/media/TV', is_directory: true, is_readable: true, size: null, modified: null }],
+  }
+  it('adds a chosen folder to a folder list', async () => {
+    mockFetch({
+      'GET /api/filesystem/common-paths': [200, []],
+      'GET /api/filesystem/browse': [200, listing],
+    })
+    const base = { id: 3, description: '', category: 'scanner', created_at: null, updated_at: null, secret: false }
+    const w = mount(SettingField, { props: { setting: { ...base, key: 'library_paths', value_type: 'list', value: '["/a"]' } } })
+    await w.find('[data-testid="browse-library_paths"]').trigger('click')
+    await flush()
+    await flush()
+    await w.find('[data-testid="select-folder"]').trigger('click')
+    await flush()
+    expect((w.find('textarea').element as HTMLTextAreaElement).value).toBe('/a\n/media')
+  })
+  it('fills the "path here" side of a path mapping', async () => {
+    mockFetch({
+      'GET /api/filesystem/common-paths': [200, []],
+      'GET /api/filesystem/browse': [200, listing],
+    })
+    const base = { id: 4, description: '', category: 'bazarr', created_at: null, updated_at: null, secret: false }
+    const w = mount(SettingField, { props: { setting: { ...base, key: 'path_mappings', value_type: 'json', value: '[["/tv", ""]]' } } })
+    await w.find('[data-testid="browse-mapping-0"]').trigger('click')
+    await flush()
+    await flush()
+    await w.find('[data-testid="select-folder"]').trigger('click')
+    await flush()
+    const inputs = w.findAll('.editor-row input')
+    expect((inputs[1].element as HTMLInputElement).value).toBe('/media')
+  })
+})
