@@ -40,9 +40,8 @@ describe('SettingField', () => {
     await flush()
     await flush()
     expect(calls[0].body).toEqual({ value: 'abc' })
-    expect(w.find('[data-testid="setting-error"]').text()).toBe(
-      "scanner_interval_minutes: expected an integer, got 'abc'",
-    )
+    // the setting's code name and "got" are not shown: the label already names the setting
+    expect(w.find('[data-testid="setting-error"]').text()).toBe("Expected an integer (you entered 'abc')")
     expect(w.find('input').attributes('aria-invalid')).toBe('true')
   })
 

@@ -72,3 +72,43 @@ describe('ConnectionsPanel', () => {
     expect(saved?.body).toEqual({ value: [['/data/tv', '/srv/tv']] })
   })
 })
+
+describe('ConnectionsPanel keeps what is typed', () => {
+  it('saves a URL and token when the field is left, and the rest when the panel goes away', async () => {
+    const calls = mockFetch({
+      'GET /api/connections': [200, overview],
+      'PUT /api/settings/jellyfin_url': (c) => [200, { key: 'jellyfin_url', value: (c.body as { value: string }).value }],
+      'PUT /api/settings/jellyfin_api_key': [200, { key: 'jellyfin_api_key', value: '********' }],
+      'PUT /api/settings/sonarr_url': (c) => [200, { key: 'sonarr_url', value: (c.body as { value: string }).value }],
+      'PUT /api/settings/path_mappings': (c) => [200, { key: 'path_mappings', value: JSON.stringify((c.body as { value: unknown }).value) }],
+    })
+    const w = mount(ConnectionsPanel)
+    await flush()
+    await flush()
+    await w.find('[data-testid="choose-jellyfin"]').setValue(true)
+    await w.find('[data-testid="url-jellyfin"]').setValue('http://jf:8096')
+    await w.find('[data-testid="url-jellyfin"]').trigger('change')
+    await w.find('[data-testid="token-jellyfin"]').setValue('jf-token')
+    await w.find('[data-testid="token-jellyfin"]').trigger('change')
+    await flush()
+    await flush()
+    const puts = () => calls.filter((c) => c.method === 'PUT').map((c) => [c.url.split('?')[0], c.body])
+    expect(puts()).toContainEqual(['/api/settings/jellyfin_url', { value: 'http://jf:8096' }])
+    expect(puts()).toContainEqual(['/api/settings/jellyfin_api_key', { value: 'jf-token' }])
+    expect(w.find('[data-testid="autosaved-jellyfin"]').exists()).toBe(true)
+    // typed but never left (the wizard's Next or Finish takes the panel away): saved on unmount
+    await w.find('[data-testid="choose-sonarr"]').setValue(true)
+    await w.find('[data-testid="url-sonarr"]').setValue('http://sonarr:8989')
+    const ours = w.findAll('[data-testid="path-mappings"] input.mono')[1]
+    await ours.setValue('/srv/tv')
+    const before = puts().length
+    w.unmount()
+    await flush()
+    await flush()
+    const after = puts().slice(before)
+    expect(after).toContainEqual(['/api/settings/sonarr_url', { value: 'http://sonarr:8989' }])
+    expect(after).toContainEqual(['/api/settings/path_mappings', { value: [['/data/tv', '/srv/tv']] }])
+    // Plex was not touched: not saved again
+    expect(after.some(([u]) => String(u).includes('plex'))).toBe(false)
+  })
+})

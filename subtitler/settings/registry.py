@@ -7,7 +7,7 @@ part of the daemon that reads a setting declares it next to its siblings.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from subtitler.settings.types import dump_value, parse_value
@@ -69,9 +69,15 @@ def build_registry(groups: Iterable[list[SettingSpec]]) -> dict[str, SettingSpec
 
 
 def _load() -> dict[str, SettingSpec]:
+    from subtitler.settings.everyday import EVERYDAY
     from subtitler.settings.specs import ALL_GROUPS
 
-    return build_registry(ALL_GROUPS)
+    registry = build_registry(ALL_GROUPS)
+    # The Settings page's front is the household's settings; the rest waits behind Advanced.
+    return {
+        key: spec if spec.internal else replace(spec, advanced=key not in EVERYDAY)
+        for key, spec in registry.items()
+    }
 
 
 REGISTRY: dict[str, SettingSpec] = _load()

@@ -89,3 +89,39 @@ async def test_secrets_are_masked_in_settings(remote: httpx.AsyncClient, daemon:
         "/api/settings/bulk-update", json={"settings": {"api_key": one["value"]}}, headers=_key(key)
     )
     assert bulk.status_code == 200 and daemon.settings.get("api_key") == key
+
+
+async def test_api_key_is_revealed_to_admins_on_this_origin_only(
+    remote: httpx.AsyncClient, client: httpx.AsyncClient, daemon: Daemon
+) -> None:
+    key = daemon.settings.get("api_key")
+    # the Settings page's Show/Copy: a same-origin fetch with the admin key reads it in clear
+    page = {"Origin": "http://subtitler", "Sec-Fetch-Site": "same-origin"}
+    shown = await remote.get("/api/system/api-key", headers=_key(key) | page)
+    assert shown.status_code == 200 and shown.json() == {"api_key": key}
+    assert shown.headers["cache-control"] == "no-store"
+    # a LAN browser in local_exempt mode needs no key to be on its own page
+    lan = await client.get("/api/system/api-key", headers={"Sec-Fetch-Site": "same-origin"})
+    assert lan.status_code == 200 and lan.json()["api_key"] == key
+    # the key it gives works against the API
+    assert (await remote.get("/api/jobs", headers=_key(lan.json()["api_key"]))).status_code == 200
+    # no key from a public address: refused like every admin route
+    assert (await remote.get("/api/system/api-key")).status_code == 401
+    # an asr-scoped token is not an admin
+    asr = (
+        await remote.post("/api/tokens", json={"name": "b", "scope": "asr"}, headers=_key(key))
+    ).json()["secret"]
+    assert (await remote.get("/api/system/api-key", headers=_key(asr))).status_code == 403
+    # another site's page never gets it, even with the key, even from allowed_origins
+    await daemon.settings.update("allowed_origins", ["https://dash.example.org"])
+    for headers in (
+        {"Origin": "http://evil.example"},
+        {"Origin": "https://dash.example.org"},
+        {"Referer": "http://evil.example/x"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+    ):
+        for http, extra in ((remote, _key(key)), (client, {})):
+            resp = await http.get("/api/system/api-key", headers=headers | extra)
+            assert resp.status_code in (401, 403), headers
+            assert key not in resp.text

@@ -1,8 +1,11 @@
 """The Library, History, System and Logs pages in a real browser (tests/e2e/pages.spec.mjs does
 the clicking): a generated library of 200 files (paging, search, filters, "subtitle now"), a
 History download parsed as SRT, System warnings with jobs queued and no worker, the Logs tail
-showing a job's lines, axe-core on every page (0 serious or critical violations) and a
-phone-width screenshot of every page.
+showing a job's lines, axe-core on every page and every dialog in both themes (0 serious or
+critical violations), every page fitting 1280x800 and 1024x768 without a horizontal scrollbar,
+the API key's Show/Copy giving the real key (read back from the clipboard and used against the
+API), the wizard keeping a typed server URL without its Save, and a phone-width screenshot of
+every page.
 """
 
 from __future__ import annotations
@@ -115,10 +118,13 @@ def test_library_history_system_logs_pages(tmp_path: Path) -> None:
         sub.write_text(SRT, encoding="utf-8")
         record_written(server.data_dir / "subtitler.db", subtitle=sub, video=news)
 
+        with sqlite3.connect(server.data_dir / "subtitler.db") as conn:
+            (api_key,) = conn.execute("SELECT value FROM settings WHERE key = 'api_key'").fetchone()
         proc = subprocess.run(
             ["node", str(SPEC)],
             env={
                 **os.environ,
+                "API_KEY": api_key,
                 "SUBTITLER_URL": server.url,
                 "SHOTS_DIR": str(shots),
                 "LIBRARY_DIR": str(library),
@@ -126,7 +132,7 @@ def test_library_history_system_logs_pages(tmp_path: Path) -> None:
             },
             capture_output=True,
             text=True,
-            timeout=400,
+            timeout=600,
         )
     finally:
         server.stop(signal.SIGTERM)

@@ -2,6 +2,8 @@
 // failure into an ApiError carrying the API's `detail` (shown in a toast unless the caller opts out).
 import { useAuthStore } from '@/stores/auth'
 import { useToastStore } from '@/stores/toast'
+import { i18n } from '@/i18n'
+import { cleanMessage } from '@/lib/errors'
 
 export class ApiError extends Error {
   constructor(
@@ -74,7 +76,7 @@ export async function download(path: string, fallbackName: string): Promise<void
   const res = await fetch(path, { headers })
   if (!res.ok) {
     const err = new ApiError(res.status, `${res.status} ${res.statusText || 'error'}`)
-    useToastStore().error(err.detail)
+    useToastStore().error(i18n.global.t(res.status === 404 ? 'errors.downloadGone' : 'errors.downloadFailed'))
     throw err
   }
   const disposition = res.headers.get('content-disposition') ?? ''
@@ -102,7 +104,7 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e
     const err = new ApiError(0, `Cannot reach subtitler (${(e as Error).message})`)
-    if (!opts.quiet) useToastStore().error(err.detail)
+    if (!opts.quiet) useToastStore().error(cleanMessage(err.detail, true))
     throw err
   }
   const text = await res.text()
@@ -123,7 +125,7 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
     )
     if (res.status === 401) auth.rejectKey()
     // After the user dismissed the key prompt, one toast says why (not one per call).
-    if (!opts.quiet) useToastStore().error(res.status === 401 && auth.dismissed ? authToast() : err.detail)
+    if (!opts.quiet) useToastStore().error(res.status === 401 && auth.dismissed ? authToast() : cleanMessage(err.detail, true))
     throw err
   }
   return data as T

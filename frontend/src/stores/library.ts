@@ -9,6 +9,7 @@ export interface LibraryJob {
   status: string
   progress: number
   error: string | null
+  error_code?: string | null
   target_lang: string | null
   task: string
   created_at: string | null

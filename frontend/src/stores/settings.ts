@@ -17,7 +17,8 @@ export interface SettingSpecInfo {
   description: string
 }
 
-export const CATEGORY_ORDER = ['general', 'workers', 'transcription', 'translation', 'subtitles', 'scanner', 'bazarr', 'integrations']
+// A household's order: the library first, who may use subtitler (and the network) last.
+export const CATEGORY_ORDER = ['scanner', 'transcription', 'workers', 'subtitles', 'translation', 'bazarr', 'integrations', 'general', 'cluster']
 
 export const useSettingsStore = defineStore('settings', () => {
   const settings = ref<Setting[]>([])

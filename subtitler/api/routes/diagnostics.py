@@ -10,13 +10,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
 
 from subtitler.api import stream_token
 from subtitler.api.deps import get_daemon
 from subtitler.daemon import Daemon
 from subtitler.errors import NotFound
+from subtitler.security.reveal import refuse_unless_same_origin
 from subtitler.settings.registry import REGISTRY
 from subtitler.settings.service import generate_api_key
 from subtitler.system import logs as logfile
@@ -102,6 +103,18 @@ async def check_path(path: str = Query(min_length=1, max_length=4096)) -> dict[s
         }
 
     return await asyncio.to_thread(check)
+
+
+@router.get("/api/system/api-key")
+async def read_api_key(request: Request, daemon: Daemon = Depends(get_daemon)) -> JSONResponse:
+    """The daemon's API key in clear, for the Settings page's Show and Copy (GET /api/settings
+    masks it). Admin keys only (an `asr` token is refused by the key check) and only to this
+    origin's own pages: a request from any other page gets 403 whatever it sends."""
+    refuse_unless_same_origin(request.scope)
+    return JSONResponse(
+        {"api_key": str(daemon.settings.get("api_key") or "")},
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
 
 
 @router.post("/api/system/api-key/regenerate")
