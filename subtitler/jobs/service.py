@@ -54,7 +54,7 @@ class JobService:
         variant: str | None = None,
         replaces: str | None = None,
     ) -> Job:
-        check_allowed(file_path, self._settings.get)  # 403 before the file system is asked
+        file_path = check_allowed(file_path, self._settings.get)  # 403 before any file access
         path = await asyncio.to_thread(check_media_path, file_path)
         preset = quality_preset or self._settings.get("default_quality_preset")
         if preset not in QUALITY_PRESETS:
