@@ -89,8 +89,8 @@ class LibraryService:
         """Write `.subtitlerignore` in a folder under a library root: scans skip its tree."""
         # the one path check (`..` collapsed, symlinks followed), worded for this route
         allowed = await asyncio.to_thread(allowed_path, folder, self._settings.get)
-        library = [str(Path(p).resolve()) for p in self._settings.get("library_paths") or []]
-        if allowed is None or not await asyncio.to_thread(real_inside, allowed, library):
+        library = self._settings.get("library_paths") or []
+        if allowed is None or not await asyncio.to_thread(in_library, allowed, library):
             raise BadRequest(f"Not a folder of the library: {folder}", code="outside_library")
         target = Path(allowed)
 
@@ -159,3 +159,8 @@ class LibraryService:
             f"The last job is {job.status}; redo of a finished job needs the jobs redo API",
             code="redo_unavailable",
         )
+
+
+def in_library(path: str, library: list[str]) -> bool:
+    """Under `library_paths` itself (not only `allowed_paths`), symlinks followed."""
+    return real_inside(path, [str(Path(root).resolve()) for root in library])
