@@ -193,6 +193,7 @@ class Daemon:
         await self.pool.shutdown(timeout=POOL_STOP_TIMEOUT)
         await self.asr.stop()
         await self.cpu.stop()
+        await self.tokens.flush()  # a last use being written
         await self.db.dispose()
         self.started = False
         self.lock.release()
