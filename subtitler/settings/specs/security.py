@@ -153,7 +153,7 @@ SPECS = [
         default=60,
         minimum=1,
         maximum=10080,
-        description="How often the database runs PRAGMA quick_check for /health (minutes).",
+        description="How often the database runs PRAGMA integrity_check for /health (minutes).",
     ),
     SettingSpec(
         key="db_backup_hours",
