@@ -1,0 +1,132 @@
+"""Issue 19's minor items that answered 500 or let too much through: a lone surrogate in any
+JSON body, path-preview with malformed mappings, a server's Test on unexpected JSON, an Origin
+on another port while Host has none, webhook bodies above the global JSON cap."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from subtitler.api import create_app
+from subtitler.daemon import Daemon
+from tests.fakeservers import Answer, Request, fake_server
+
+LONE = '"\\ud800"'  # as a client writes it in JSON text
+
+
+@pytest.fixture
+async def lan(daemon: Daemon) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_app(daemon), client=("192.168.1.20", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://192.168.1.2") as http:
+        yield http
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/jobs", '{"file_path": ' + LONE + ', "target_lang": "eng"}'),
+        ("POST", "/api/tokens", '{"name": ' + LONE + "}"),
+        ("POST", "/api/webhooks/sonarr", '{"eventType": ' + LONE + "}"),
+        ("POST", "/api/library/ignore-folder", '{"folder": ' + LONE + "}"),
+        ("PUT", "/api/settings/allowed_paths", '{"value": [' + LONE + "]}"),
+        ("POST", "/api/rules", '{"name": "x", ' + LONE + ": 1}"),  # a key too
+    ],
+)
+async def test_a_lone_surrogate_in_any_json_body_is_400(
+    client: httpx.AsyncClient, daemon: Daemon, method: str, path: str, body: str
+) -> None:
+    key = {"X-Api-Key": daemon.settings.get("api_key"), "Content-Type": "application/json"}
+    answer = await client.request(method, path, content=body.encode(), headers=key)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "bad_json"
+    assert "surrogate" in answer.json()["detail"]
+    # a proper pair (an emoji) is text
+    paired = '{"name": "\\ud83d\\ude00 tokens"}'
+    ok = await client.post("/api/tokens", content=paired.encode(), headers=key)
+    assert ok.status_code == 201 and ok.json()["name"] == "\U0001f600 tokens"
+
+
+async def test_path_preview_with_malformed_mappings_is_422(client: httpx.AsyncClient) -> None:
+    for mappings in ([[]], [["/only-one"]], [["/a", "/b", "/c"]]):
+        answer = await client.post(
+            "/api/connections/path-preview", json={"path": "0", "mappings": mappings}
+        )
+        assert answer.status_code == 422, (mappings, answer.text)
+    good = await client.post(
+        "/api/connections/path-preview", json={"path": "/tv/x.mkv", "mappings": [["/tv", "/m"]]}
+    )
+    assert good.status_code == 200 and good.json()["our_path"] == "/m/x.mkv"
+
+
+@pytest.mark.parametrize(
+    ("answer", "names"),
+    [
+        ([1, 2], ("jellyfin", "emby", "plex", "sonarr")),
+        ("text", ("jellyfin", "plex", "radarr")),
+        (7, ("jellyfin", "plex", "sonarr")),
+        ({"Items": 1}, ("jellyfin", "sonarr")),
+        ([{"Locations": 5}], ("jellyfin", "emby", "plex")),
+    ],
+)
+async def test_a_server_test_on_unexpected_json_is_502(
+    client: httpx.AsyncClient, answer: Any, names: tuple[str, ...]
+) -> None:
+    def handle(_: Request) -> Answer:
+        return 200, answer
+
+    with fake_server(handle) as srv:
+        for name in names:
+            reply = await client.post(
+                f"/api/connections/servers/{name}/test", json={"url": srv.url, "api_key": "t"}
+            )
+            assert reply.status_code == 502, (name, reply.text)
+            assert reply.json()["code"] == "media_server_error"
+            assert "unexpected answer" in reply.json()["detail"]
+
+
+async def test_an_origin_on_another_port_is_not_same_origin_when_host_has_none(
+    lan: httpx.AsyncClient,
+) -> None:
+    # Host "192.168.1.2" (port 80): a page served on :8080 of the same machine is another site.
+    other_port = {"Origin": "http://192.168.1.2:8080"}
+    refused = await lan.post("/api/setup/skip", headers=other_port)
+    assert refused.status_code == 403 and refused.json()["code"] == "cross_origin"
+    same = {"Origin": "http://192.168.1.2"}
+    assert (await lan.post("/api/setup/skip", headers=same)).status_code == 200
+    explicit = {"Origin": "http://192.168.1.2:80"}
+    assert (await lan.post("/api/setup/skip", headers=explicit)).status_code == 200
+
+
+async def test_a_webhook_above_the_json_cap_but_under_its_own_is_read(
+    client: httpx.AsyncClient, daemon: Daemon
+) -> None:
+    key = daemon.settings.get("api_key")
+    # An 800-episode Sonarr Import Complete: about 1.4 MB, over the global 1 MiB JSON cap.
+    episodes = [
+        {"id": i, "title": "An episode title " * 100, "seasonNumber": 1} for i in range(800)
+    ]
+    body = json.dumps({"eventType": "Test", "episodes": episodes}).encode()
+    assert 1024 * 1024 < len(body) < 4 * 1024 * 1024
+    hook = await client.post(
+        f"/api/webhooks/sonarr?apikey={key}",
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert hook.status_code == 200, hook.text[:300]
+    # The global cap still holds everywhere else.
+    other = await client.post(
+        "/api/tokens", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert other.status_code == 413
+    # And the webhook's own cap above 4 MiB.
+    huge = b'{"eventType": "Test", "pad": "' + b"x" * (4 * 1024 * 1024) + b'"}'
+    refused = await client.post(
+        f"/api/webhooks/sonarr?apikey={key}",
+        content=huge,
+        headers={"Content-Type": "application/json"},
+    )
+    assert refused.status_code == 413
