@@ -51,7 +51,8 @@ async def test_a_lone_surrogate_in_any_json_body_is_400(
 
 
 async def test_path_preview_with_malformed_mappings_is_422(client: httpx.AsyncClient) -> None:
-    for mappings in ([[]], [["/only-one"]], [["/a", "/b", "/c"]]):
+    bad: list[list[list[str]]] = [[[]], [["/only-one"]], [["/a", "/b", "/c"]]]
+    for mappings in bad:
         answer = await client.post(
             "/api/connections/path-preview", json={"path": "0", "mappings": mappings}
         )
