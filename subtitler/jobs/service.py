@@ -153,7 +153,8 @@ def check_media_path(file_path: str) -> Path:
     if not path.is_absolute():
         raise BadRequest(f"file_path must be absolute: {file_path!r}", code="path_not_absolute")
     if not path.exists():
-        raise BadRequest(f"File not found: {file_path}", code="file_not_found")
+        # the code the worker uses for the same condition (subtitler.jobs.prechecks)
+        raise BadRequest(f"File not found: {file_path}", code="media_not_found")
     if not path.is_file():
         raise BadRequest(f"Not a file: {file_path}", code="not_a_file")
     if not os.access(path, os.R_OK):
