@@ -19,6 +19,7 @@ import httpx
 
 from subtitler import __version__
 from subtitler.errors import BadRequest, SubtitlerError
+from subtitler.security.outbound import GuardedTransport
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,9 @@ class Server:
     ) -> Any:  # fmt: skip
         where = f"{self.name} {method} {self.url}{path}"
         try:
-            async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as http:
+            async with httpx.AsyncClient(
+                timeout=TIMEOUT, follow_redirects=False, transport=GuardedTransport()
+            ) as http:
                 response = await http.request(
                     method, self.url + path, params=params, json=json, headers=self.headers()
                 )
@@ -162,7 +165,7 @@ class Server:
     async def _tautulli(self, cmd: str, **params: str) -> Any:
         """Tautulli's API wants the key in the query: never logged, never in an error."""
         try:
-            async with httpx.AsyncClient(timeout=TIMEOUT) as http:
+            async with httpx.AsyncClient(timeout=TIMEOUT, transport=GuardedTransport()) as http:
                 response = await http.get(
                     f"{self.url}/api/v2", params={"apikey": self.token, "cmd": cmd, **params}
                 )

@@ -15,6 +15,7 @@ from subtitler.jobs.prechecks import precheck
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import CHANNELS, JobStatus, JobType, Task
 from subtitler.media.languages import parse_language
+from subtitler.security.outbound import check_url
 from subtitler.security.paths import check_allowed
 from subtitler.settings import SettingsService
 from subtitler.settings.specs.transcription import QUALITY_PRESETS
@@ -55,6 +56,9 @@ class JobService:
         replaces: str | None = None,
     ) -> Job:
         file_path = check_allowed(file_path, self._settings.get)  # 403 before any file access
+        if callback_url:  # never link-local/metadata; this machine only when allowed
+            check_url(callback_url, field="callback_url",
+                      loopback=bool(self._settings.get("callback_allow_loopback")))  # fmt: skip
         path = await asyncio.to_thread(check_media_path, file_path)
         preset = quality_preset or self._settings.get("default_quality_preset")
         if preset not in QUALITY_PRESETS:

@@ -6,8 +6,9 @@ reveals whether a path outside those folders exists."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from subtitler.errors import BadRequest, Forbidden
@@ -25,6 +26,31 @@ def check_path_text(file_path: str, *, field: str = "file_path") -> None:
         len(part) > MAX_NAME_BYTES for part in encoded.split(b"/")
     ):
         raise BadRequest(f"{field}: the path is too long", code="path_too_long")
+
+
+MAX_FOLDERS = 100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_folder_list(values: list[str], *, windows: bool = False) -> None:
+    """A folder-list setting (library_paths, allowed_paths, ...): at most MAX_FOLDERS absolute
+    paths, each under MAX_PATH_BYTES with names under MAX_NAME_BYTES and no control characters
+    (a newline or tab is a paste mistake, never a folder). ValueError says which and why."""
+    if len(values) > MAX_FOLDERS:
+        raise ValueError(f"at most {MAX_FOLDERS} folders")
+    for item in values:
+        shown = repr(item[:80] + ("..." if len(item) > 80 else ""))
+        if _CONTROL.search(item):
+            raise ValueError(f"{shown}: newlines, tabs and control characters are not allowed")
+        try:
+            check_path_text(item, field="folder")
+        except BadRequest as exc:
+            raise ValueError(f"{shown}: {exc.detail}") from None
+        absolute = PurePosixPath(item).is_absolute() or (
+            windows and PureWindowsPath(item).is_absolute()
+        )
+        if not absolute:
+            raise ValueError(f"{shown} is not an absolute folder path")
 
 
 def env_roots() -> list[str]:

@@ -131,3 +131,72 @@ async def test_a_webhook_above_the_json_cap_but_under_its_own_is_read(
         headers={"Content-Type": "application/json"},
     )
     assert refused.status_code == 413
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["/srv/" + "x" * 5000, "/srv/media\n/etc", "/srv/a\tb", "media/relative", "/a\x00b"],
+)
+async def test_allowed_paths_must_be_sane_absolute_folders(
+    client: httpx.AsyncClient, value: str
+) -> None:
+    for key in ("allowed_paths", "library_paths"):
+        answer = await client.put(f"/api/settings/{key}", json={"value": [value]})
+        assert 400 <= answer.status_code < 500, (key, answer.text)
+    ok = await client.put("/api/settings/allowed_paths", json={"value": ["/srv/media"]})
+    assert ok.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fe80::1]:8096",
+        "http://metadata.google.internal/computeMetadata/v1/",
+        "http://0.0.0.0:8096",
+        "http://[::ffff:169.254.169.254]/",
+    ],
+)
+async def test_no_outbound_request_to_link_local_or_metadata(
+    client: httpx.AsyncClient, media_file: object, url: str
+) -> None:
+    job = await client.post(
+        "/api/jobs",
+        json={"file_path": str(media_file), "target_lang": "eng", "callback_url": url},
+    )
+    assert job.status_code == 400 and job.json()["code"] == "url_not_allowed", job.text
+    for key in ("jellyfin_url", "libretranslate_url", "openai_base_url"):
+        answer = await client.put(f"/api/settings/{key}", json={"value": url})
+        assert 400 <= answer.status_code < 500, (key, answer.text)
+    test = await client.post(
+        "/api/connections/servers/jellyfin/test", json={"url": url, "api_key": "t"}
+    )
+    assert test.status_code == 400 and test.json()["code"] == "url_not_allowed"
+
+
+async def test_lan_and_loopback_servers_stay_allowed(
+    client: httpx.AsyncClient, media_file: object
+) -> None:
+    for key, url in (
+        ("jellyfin_url", "http://192.168.1.10:8096"),
+        ("libretranslate_url", "http://localhost:5000"),
+        ("openai_base_url", "http://127.0.0.1:11434/v1"),
+    ):
+        assert (await client.put(f"/api/settings/{key}", json={"value": url})).status_code == 200
+    lan = await client.post(
+        "/api/jobs",
+        json={
+            "file_path": str(media_file),
+            "target_lang": "eng",
+            "callback_url": "http://192.168.1.10:9000/done",
+        },
+    )
+    assert lan.status_code == 201, lan.text
+
+
+def test_the_transport_refuses_a_name_resolving_to_loopback_for_callbacks() -> None:
+    from subtitler.security.outbound import resolved_problem
+
+    assert resolved_problem("http://localhost:9/x", loopback=False)
+    assert resolved_problem("http://localhost:9/x", loopback=True) is None
+    assert resolved_problem("http://169.254.169.254/", loopback=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from subtitler.security.paths import check_folder_list
 from subtitler.settings.registry import SettingSpec
 
 _HOST = re.compile(r"^(\*|\*?\.?[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])$")
@@ -29,9 +30,7 @@ def _check_origins(values: list[str]) -> None:
 
 
 def _check_paths(values: list[str]) -> None:
-    for item in values:
-        if not item.startswith("/") or "\x00" in item:
-            raise ValueError(f"{item!r} is not an absolute folder path")
+    check_folder_list(values)
 
 
 SPECS = [
