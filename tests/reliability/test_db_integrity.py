@@ -50,7 +50,12 @@ def damage_index(db: Path, index: str = "ix_settings_key", needle: bytes = b"api
 
 def test_a_database_damaged_in_an_index_does_not_start(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    start_server(data).stop()
+    srv = start_server(data)
+    try:  # `db upgrade` takes the data-dir lock like every command that writes the database
+        busy = run_cli("db", "upgrade", "--data-dir", str(data))
+        assert busy.returncode == 2 and "uses this data dir" in busy.stderr, busy.stderr
+    finally:
+        srv.stop()
     backups = dbfile.backups(data / "subtitler.db")
     assert backups
     damage_index(data / "subtitler.db")
@@ -61,6 +66,8 @@ def test_a_database_damaged_in_an_index_does_not_start(tmp_path: Path) -> None:
     assert "Traceback" not in refused.stderr
     check = run_cli("db", "check", "--data-dir", str(data))
     assert check.returncode == 1 and "damaged" in check.stderr
+    upgrade = run_cli("db", "upgrade", "--data-dir", str(data))
+    assert upgrade.returncode == 2 and "is damaged" in upgrade.stderr
 
 
 async def test_health_turns_unhealthy_when_an_index_is_damaged_while_running(
