@@ -164,6 +164,8 @@ class Intake:
             out["reason"] = f"not usable media: {info.detail}"
             return out
         history = await self._library.history(paths=[ours])
+        if history.forget_stale([info]):  # an upgrade that kept the name: plan afresh
+            logger.info("%s changed since subtitler wrote its subtitle: rules apply again", ours)
         policy = UnknownLanguagePolicy.from_settings(self._settings)
         requests, matched, already = await asyncio.to_thread(
             plan, rules, [info], history.produced, policy

@@ -121,6 +121,7 @@ class ScannerService:
         ignored = await self.index.ignored_paths(roots=roots) if self.index else set()
 
         async def on_batch(media: list[MediaInfo]) -> None:
+            history.forget_stale(media)  # replaced since subtitler wrote: plan afresh
             if self.index is not None:
                 await self.index.record(
                     media, rules=rules, produced=history.produced, policy=policy, roots=roots
@@ -207,6 +208,7 @@ class ScannerService:
             logger.info("watched file %s is not usable media: %s", path, info.detail)
             return 0
         history = await self.library.history(paths=[path])
+        history.forget_stale([info])
         policy = UnknownLanguagePolicy.from_settings(self._settings)
         if self.index is not None:
             roots = list(self._settings.get("library_paths") or [])
