@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from subtitler.daemon import Daemon
+from subtitler.errors import Forbidden
 from tests.integrations.conftest import Lib, hook, jobs, payload
 
 
@@ -112,6 +113,12 @@ async def test_scans_stay_inside_the_library(
     assert queued and all(p.startswith(str(lib.root)) for p in queued)
     assert not any("link" in p or "film.mkv" in p for p in queued)
     assert await wired.scanner.file_settled(str(lib.tv / "link" / "en.mkv"), str(lib.root)) == 0
+
+    # A scheduled scan of folders outside the library is refused the same way.
+    await wired.settings.update("scanner_schedule_paths", [str(outside)])
+    with pytest.raises(Forbidden):
+        await wired.scanner.control._scheduled_run("scheduled")
+    assert not any(p.startswith(str(outside)) for p in {j.file_path for j in await jobs(wired)})
 
 
 async def test_ignore_folder_through_a_symlink_is_refused(
