@@ -60,8 +60,8 @@ class HealthMonitor:
 
     async def start(self) -> None:
         if self.db_file is not None:
-            newest = dbfile.newest_backup(self.db_file)
-            self.last_backup = newest.stat().st_mtime if newest else None
+            found = dbfile.backups(self.db_file)  # only its time: no verification needed here
+            self.last_backup = found[-1].stat().st_mtime if found else None
         self._task = asyncio.create_task(self._loop(), name="health-monitor")
 
     async def stop(self) -> None:
