@@ -200,3 +200,18 @@ def test_the_transport_refuses_a_name_resolving_to_loopback_for_callbacks() -> N
     assert resolved_problem("http://localhost:9/x", loopback=False)
     assert resolved_problem("http://localhost:9/x", loopback=True) is None
     assert resolved_problem("http://169.254.169.254/", loopback=True)
+
+
+@pytest.mark.parametrize("sender", ["sonarr", "radarr", "tautulli", "jellyfin", "emby"])
+async def test_a_lone_surrogate_in_a_text_webhook_is_4xx(
+    client: httpx.AsyncClient, daemon: Daemon, sender: str
+) -> None:
+    """Senders may post JSON as text/plain (the guard does not parse those): still no 500."""
+    key = daemon.settings.get("api_key")
+    body = b'{"eventType": "\\ud800", "NotificationType": "\\ud800", "event": "\\ud800"}'
+    answer = await client.post(
+        f"/api/webhooks/{sender}?apikey={key}",
+        content=body,
+        headers={"Content-Type": "text/plain"},
+    )
+    assert 400 <= answer.status_code < 500, answer.text
