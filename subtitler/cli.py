@@ -176,10 +176,25 @@ async def _read_api_key(config: Config, *, regenerate: bool = False) -> str:
 def db_upgrade(
     data_dir: Annotated[Path | None, typer.Option(help="Data folder (SUBTITLER_DATA_DIR)")] = None,
 ) -> None:
-    """Apply database migrations (a SQLite file is backed up first)."""
+    """Apply database migrations (a SQLite file is backed up first). Takes the data-dir lock:
+    never while a daemon runs on the same data folder (exit 2)."""
+    from subtitler.db.migrate import BackupFailed
+    from subtitler.security.datalock import DataDirBusy, DataDirLock
+    from subtitler.security.dbfile import DatabaseUnusable, preflight
+
     config = _config(data_dir=data_dir)
     config.ensure_dirs()
-    backup = asyncio.run(_upgrade(config))
+    lock = DataDirLock(config.data_dir)
+    try:
+        lock.acquire()
+        if config.db_path is not None:
+            preflight(config.db_path)  # never migrate (and back up) a damaged file
+        backup = asyncio.run(_upgrade(config))
+    except (DataDirBusy, DatabaseUnusable, BackupFailed) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    finally:
+        lock.release()
     typer.echo(f"database is up to date{f' (backup: {backup})' if backup else ''}")
 
 

@@ -184,7 +184,7 @@ class Daemon:
             await self.scanner.start()  # scheduler and watcher as the settings say
         else:
             await self.cluster.start()  # the scanner runs on the node holding its duty
-        await self.monitor.start()  # periodic quick_check and backups for /health
+        await self.monitor.start()  # periodic integrity_check and backups for /health
         self._watch_sighup()
         gc.freeze()  # start-up objects live forever: keep them out of every later GC pass
         logger.info("subtitler %s ready (node %s)", self.version, self.config.node_id)
@@ -202,6 +202,7 @@ class Daemon:
         await self.pool.shutdown(timeout=POOL_STOP_TIMEOUT)
         await self.asr.stop()
         await self.cpu.stop()
+        await self.tokens.flush()  # a last use being written
         await self.db.dispose()
         self.started = False
         self.lock.release()

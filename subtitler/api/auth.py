@@ -115,24 +115,37 @@ def header_values(headers: Sequence[tuple[bytes, bytes]], name: bytes) -> list[s
 
 def _hops(headers: Sequence[tuple[bytes, bytes]], header: str) -> list[str] | None:
     """The client addresses named by the one trusted header, nearest proxy last; None when the
-    header is absent."""
+    header is absent or malformed in any way (an empty element, a Forwarded element without
+    exactly one `for=`, a pair without `=`, X-Real-IP with other than exactly one value, or
+    sent twice): an unknown client, never the proxy itself."""
     name = HEADER_NAMES.get(header, b"x-forwarded-for")
     values = header_values(headers, name)
     if not values:
         return None
+    if name == b"x-real-ip":
+        if len(values) != 1 or "," in values[0] or not values[0].strip():
+            return None  # X-Real-IP names exactly one address
+        return [values[0].strip()]
     hops: list[str] = []
     for value in values:
         for element in value.split(","):
-            if name == b"forwarded":
-                for pair in element.split(";"):
-                    key, _, item = pair.strip().partition("=")
-                    if key.lower() == "for":
-                        hops.append(item)
-            else:
-                hops.append(element.strip())
-    if name == b"x-real-ip" and len(hops) != 1:
-        return []  # X-Real-IP names exactly one address
-    return hops
+            element = element.strip()
+            if not element:
+                return None
+            if name != b"forwarded":
+                hops.append(element)
+                continue
+            found: list[str] = []
+            for pair in element.split(";"):
+                key, eq, item = pair.strip().partition("=")
+                if not eq or not key.strip() or not item.strip():
+                    return None
+                if key.strip().lower() == "for":
+                    found.append(item.strip())
+            if len(found) != 1:
+                return None
+            hops.append(found[0])
+    return hops or None
 
 
 def client_address(

@@ -24,6 +24,9 @@ def reply_for_exception(exc: BaseException, scope: Any = None) -> tuple[int, str
         return exc.status, exc.detail, exc.code
     if isinstance(exc, OverflowError):
         return 400, "a number in the request is out of range", "out_of_range"
+    if isinstance(exc, UnicodeEncodeError) and "surrogate" in str(exc):
+        # text from a body the guard does not parse as JSON (a webhook sent as text/plain)
+        return 400, "the request holds a lone UTF-16 surrogate (\\ud800-\\udfff)", "bad_text"
     if isinstance(exc, ValueError) and "null byte" in str(exc):
         return 400, "NUL bytes are not allowed", "nul_byte"
     if isinstance(exc, OSError):

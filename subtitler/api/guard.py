@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -37,6 +38,7 @@ UPLOAD_PREFIXES = ("/asr", "/detect-language", "/v1/audio/")
 JSON_PREFIX = "/api/"
 # Senders we do not control (Plex posts multipart, others text): their routes judge the body.
 FREE_BODY_PREFIXES = ("/api/webhooks/",)
+WEBHOOK_BODY_BYTES = 4 * 1024 * 1024  # subtitler.api.routes.webhooks.MAX_BODY
 MAX_PATH_CHARS = 4096
 MAX_QUERY_CHARS = 16384
 
@@ -56,6 +58,9 @@ def _reject_constant(name: str) -> Any:
     raise _BadJson(f"{name} is not a valid JSON number")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads keeps an unpaired "\\ud800"
+
+
 class _BadJson(ValueError):
     pass
 
@@ -67,6 +72,10 @@ def _check_strings(value: Any) -> None:
         if isinstance(item, str):
             if "\x00" in item:
                 raise _BadJson("NUL characters are not allowed in strings")
+            if _SURROGATE.search(item):
+                raise _BadJson(
+                    "a string holds a lone UTF-16 surrogate (\\ud800-\\udfff): not valid text"
+                )
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
@@ -213,6 +222,8 @@ class GuardMiddleware:
             await self.app(scope, receive, send)  # streamed to disk, counted there
             return
         limit = int(self._setting("max_json_body_kib")) * 1024
+        if path.startswith(FREE_BODY_PREFIXES):  # the route's own cap (an 800-episode import)
+            limit = max(limit, WEBHOOK_BODY_BYTES)
         if length is not None and length > limit:
             await send_error(send, 413, _too_large("request body", limit), "body_too_large",
                              [(b"connection", b"close")])  # fmt: skip

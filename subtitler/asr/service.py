@@ -29,7 +29,7 @@ from subtitler.jobs.metrics import count_asr_request
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import TERMINAL, JobStatus, JobType
 from subtitler.media.languages import parse_language
-from subtitler.security.paths import is_allowed
+from subtitler.security.paths import allowed_path
 from subtitler.settings import SettingsService
 
 logger = logging.getLogger(__name__)
@@ -258,9 +258,10 @@ class AsrService:
             if video_file.startswith(source):
                 video_file = target + video_file[len(source) :]
                 break
-        if not is_allowed(video_file, self._settings.get):
+        allowed = allowed_path(video_file, self._settings.get)
+        if allowed is None:
             return None  # outside the library: never looked at, so nothing is revealed
-        local = self.paths.to_local(video_file)  # the queue's form -> where this node sees it
+        local = self.paths.to_local(allowed)  # the queue's form -> where this node sees it
         return local if Path(local).is_file() else None
 
 

@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 BACKUPS_KEPT = 5
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def alembic_config() -> AlembicConfig:
@@ -40,19 +41,65 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(cfg, "head")
 
 
+class BackupFailed(Exception):
+    """The copy could not be written or did not verify; nothing was kept."""
+
+
+def sqlite_problems(path: Path, *, quick: bool = True) -> list[str]:
+    """What makes `path` no usable subtitler database: [] when it is an SQLite file holding
+    tables that passes PRAGMA quick_check (or integrity_check)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        return [f"cannot read: {exc.strerror or exc}"]
+    if not head:
+        return ["the file is empty (0 bytes)"]
+    if head != SQLITE_HEADER:
+        return ["not an SQLite database"]
+    pragma = "quick_check" if quick else "integrity_check"
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    except sqlite3.Error as exc:
+        return [f"cannot open: {exc}"]
+    try:
+        rows = [str(row[0]) for row in conn.execute(f"PRAGMA {pragma}(20)").fetchall()]
+        if rows != ["ok"]:
+            return rows
+        if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
+            return ["the database holds no tables"]
+    except sqlite3.Error as exc:
+        return [str(exc)]
+    finally:
+        conn.close()
+    return []
+
+
 def backup_sqlite(db_file: Path) -> Path:
-    """Copy a live SQLite file (WAL included) with SQLite's backup API; keep the newest few."""
+    """Copy a live SQLite file (WAL included) with SQLite's backup API, verify the copy (opens,
+    passes quick_check, holds tables) and only then keep it, pruning to the newest few. A copy
+    that fails is removed (BackupFailed): no empty or damaged `.bak-*` is ever left."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     target = db_file.with_name(f"{db_file.name}.bak-{stamp}")
-    src = sqlite3.connect(db_file)
+    partial = db_file.with_name(f"{db_file.name}.backup-in-progress-{stamp}")
     try:
-        dst = sqlite3.connect(target)
+        src = sqlite3.connect(db_file)
         try:
-            src.backup(dst)
+            dst = sqlite3.connect(partial)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
         finally:
-            dst.close()
+            src.close()
+        problems = sqlite_problems(partial)
+        if problems:
+            raise BackupFailed(f"the copy of {db_file} did not verify: {problems[0][:200]}")
+        partial.replace(target)
+    except (sqlite3.Error, OSError) as exc:
+        raise BackupFailed(f"backup of {db_file} failed: {exc}") from exc
     finally:
-        src.close()
+        partial.unlink(missing_ok=True)
     old = sorted(db_file.parent.glob(f"{db_file.name}.bak-*"))
     for stale in old[:-BACKUPS_KEPT]:
         stale.unlink(missing_ok=True)

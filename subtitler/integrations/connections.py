@@ -12,6 +12,7 @@ from urllib.parse import quote
 from subtitler.errors import BadRequest
 from subtitler.integrations.paths import to_ours
 from subtitler.integrations.servers import Server
+from subtitler.security.outbound import check_url
 from subtitler.settings.specs.integrations import SENDERS, SERVERS
 
 # Jellyfin: Dashboard > Plugins > Webhook > Add Generic Destination > Template.
@@ -65,6 +66,7 @@ async def test_server(
     token = api_key or settings.get(f"{name}_api_key") or ""
     if not url or not token:
         raise BadRequest(f"set the {name} URL and API key first", code="server_not_configured")
+    check_url(url, field=f"{name}_url")  # never link-local / cloud metadata
     libraries = await Server(name, url, str(token)).libraries()
     example = None
     for lib in libraries:

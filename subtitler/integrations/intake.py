@@ -29,7 +29,7 @@ from subtitler.integrations.parsers import (
     MalformedWebhook,
     decode_body,
 )
-from subtitler.integrations.paths import to_ours, under
+from subtitler.integrations.paths import to_ours
 from subtitler.integrations.servers import Server, ServerError
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import JobStatus
@@ -38,6 +38,7 @@ from subtitler.rules.service import RulesService
 from subtitler.scanner.cache import ProbeFailure
 from subtitler.scanner.library import MediaLibrary
 from subtitler.scanner.planner import job_fields, plan
+from subtitler.security.paths import allowed_path
 
 logger = logging.getLogger(__name__)
 
@@ -146,10 +147,11 @@ class Intake:
             out["reason"] = f"{theirs} is outside every path mapping (path_mappings)"
             return out
         out["path"] = ours
-        roots = [str(r) for r in self._settings.get("library_paths") or []]
-        if roots and not any(under(ours, root) for root in roots):
+        allowed = await asyncio.to_thread(allowed_path, ours, self._settings.get)
+        if allowed is None:  # `..`, a symlink out, or no library folder set at all
             out["reason"] = f"{ours} is outside the library folders (library_paths)"
             return out
+        out["path"] = ours = allowed
         if not await asyncio.to_thread(Path(ours).is_file):
             out["reason"] = f"file not found: {ours} (check path_mappings)"
             return out
@@ -162,6 +164,8 @@ class Intake:
             out["reason"] = f"not usable media: {info.detail}"
             return out
         history = await self._library.history(paths=[ours])
+        if history.forget_stale([info]):  # an upgrade that kept the name: plan afresh
+            logger.info("%s changed since subtitler wrote its subtitle: rules apply again", ours)
         policy = UnknownLanguagePolicy.from_settings(self._settings)
         requests, matched, already = await asyncio.to_thread(
             plan, rules, [info], history.produced, policy

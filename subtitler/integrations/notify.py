@@ -21,6 +21,7 @@ from subtitler import __version__
 from subtitler.db.models import utcnow
 from subtitler.integrations.deliveries import DeliveryLog
 from subtitler.integrations.signing import HEADER, signature
+from subtitler.security.outbound import GuardedTransport, resolved_problem
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,11 @@ class SignedSender:
         job_ids: list[str] | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         """Deliver now; on failure keep retrying in the background. The log row after try 1."""
+        if channel == "callback" and not self._settings.get("callback_allow_loopback"):
+            problem = await asyncio.to_thread(resolved_problem, url, loopback=False)
+            if problem is not None:  # set by an API client: never this machine's services
+                return await self._refused(channel=channel, url=url, event=event,
+                                           job_ids=job_ids, problem=problem)  # fmt: skip
         body = json.dumps(
             {"event": event, "sent_at": datetime.now(UTC).isoformat(), "data": data},
             separators=(",", ":"), ensure_ascii=False, default=str,
@@ -61,6 +67,19 @@ class SignedSender:
                                         body=body.decode())  # fmt: skip
         if await self._attempt(row_id, url, event, body, attempt=1) is False:
             self._spawn(row_id, url, event, body, done=1, wait=self._backoff(1))
+        return await self._log.get(row_id) or {"id": row_id}
+
+    async def _refused(
+        self, *, channel: str, url: str, event: str, job_ids: list[str] | None, problem: str
+    ) -> dict[str, Any]:
+        row_id = await self._log.record(direction="out", channel=channel, event=event,
+                                        status="sending", target=safe_target(url),
+                                        job_ids=job_ids or [], url=None, body=None)  # fmt: skip
+        detail = f"refused: {problem} (callback_allow_loopback is off)"
+        await self._log.update(
+            row_id, status="failed", attempts=0, detail=detail, next_attempt_at=None
+        )
+        logger.warning("callback to %s refused: %s", safe_target(url), problem)
         return await self._log.get(row_id) or {"id": row_id}
 
     async def resume(self) -> int:
@@ -113,7 +132,9 @@ class SignedSender:
         }
         error: str | None = None
         try:
-            async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as http:
+            async with httpx.AsyncClient(
+                timeout=TIMEOUT, follow_redirects=False, transport=GuardedTransport()
+            ) as http:
                 response = await http.post(url, content=body, headers=headers)
             if response.status_code >= 300:
                 error = f"HTTP {response.status_code}"

@@ -1,19 +1,25 @@
 """Clients for the servers subtitler talks to: item-id -> path look-ups (Jellyfin, Emby, Plex),
 "Test" (reach it with the token and list its libraries / root folders), and refresh requests.
 
-Tokens travel in headers (X-Emby-Token, X-Plex-Token, X-Api-Key), never in a logged URL; only
-Tautulli's API wants its key in the query, which is never logged.
+Tokens travel in headers, never in a logged URL: Jellyfin and Emby get
+`Authorization: MediaBrowser Token="..."` (Jellyfin 12 turns the legacy X-Emby-Token header off
+by default; Emby also gets X-Emby-Token, which every Emby reads), Plex X-Plex-Token, the *arrs
+X-Api-Key. Only Tautulli's API wants its key in the query, which is never logged.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import httpx
 
+from subtitler import __version__
 from subtitler.errors import BadRequest, SubtitlerError
+from subtitler.security.outbound import GuardedTransport
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +30,37 @@ PLEX_CONTAINERS = {"show", "season"}
 class ServerError(SubtitlerError):
     status = 502
     code = "media_server_error"
+
+
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+
+
+def shape_checked(
+    method: Callable[Concatenate[Server, _P], Awaitable[_T]],
+) -> Callable[Concatenate[Server, _P], Awaitable[_T]]:
+    """A server answering JSON of another shape than expected (a proxy's page, an old or new
+    version) is the server's fault: 502 `media_server_error`, never a 500."""
+
+    @functools.wraps(method)
+    async def wrapper(self: Server, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return await method(self, *args, **kwargs)
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+            raise ServerError(
+                f"{self.name} at {self.url}: unexpected answer ({type(exc).__name__}: {exc})"
+            ) from None
+
+    return wrapper
+
+
+def mediabrowser_auth(token: str) -> str:
+    """The Authorization value Jellyfin (every version, 12 included) and Emby accept."""
+    quoted = token.replace("\\", "").replace('"', "")
+    return (
+        f'MediaBrowser Client="subtitler", Device="subtitler", DeviceId="subtitler", '
+        f'Version="{__version__}", Token="{quoted}"'
+    )
 
 
 @dataclass(frozen=True)
@@ -40,7 +77,10 @@ class Server:
 
     def headers(self) -> dict[str, str]:
         if self.name in ("jellyfin", "emby"):
-            return {"X-Emby-Token": self.token, "Accept": "application/json"}
+            found = {"Authorization": mediabrowser_auth(self.token), "Accept": "application/json"}
+            if self.name == "emby":
+                found["X-Emby-Token"] = self.token
+            return found
         if self.name == "plex":
             return {"X-Plex-Token": self.token, "Accept": "application/json"}
         return {"X-Api-Key": self.token, "Accept": "application/json"}
@@ -51,7 +91,9 @@ class Server:
     ) -> Any:  # fmt: skip
         where = f"{self.name} {method} {self.url}{path}"
         try:
-            async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as http:
+            async with httpx.AsyncClient(
+                timeout=TIMEOUT, follow_redirects=False, transport=GuardedTransport()
+            ) as http:
                 response = await http.request(
                     method, self.url + path, params=params, json=json, headers=self.headers()
                 )
@@ -69,6 +111,7 @@ class Server:
             raise ServerError(f"{where}: the answer is not JSON") from None
 
     # --- look-ups -----------------------------------------------------------------------------
+    @shape_checked
     async def item_paths(self, item_id: str) -> list[str]:
         if self.name in ("jellyfin", "emby"):
             data = await self.call("GET", "/Items", params={"Ids": item_id, "Fields": "Path"})
@@ -97,6 +140,7 @@ class Server:
         raise BadRequest(f"{self.name} has no item look-up")
 
     # --- test ---------------------------------------------------------------------------------
+    @shape_checked
     async def libraries(self) -> list[dict[str, Any]]:
         """[{name, paths}] as that server names its libraries (or root folders)."""
         if self.name in ("jellyfin", "emby"):
@@ -121,7 +165,7 @@ class Server:
     async def _tautulli(self, cmd: str, **params: str) -> Any:
         """Tautulli's API wants the key in the query: never logged, never in an error."""
         try:
-            async with httpx.AsyncClient(timeout=TIMEOUT) as http:
+            async with httpx.AsyncClient(timeout=TIMEOUT, transport=GuardedTransport()) as http:
                 response = await http.get(
                     f"{self.url}/api/v2", params={"apikey": self.token, "cmd": cmd, **params}
                 )
@@ -142,6 +186,7 @@ class Server:
         return list(((data or {}).get("MediaContainer") or {}).get("Directory") or [])
 
     # --- refresh ------------------------------------------------------------------------------
+    @shape_checked
     async def refresh(self, *, video: str, subtitle: str) -> str:
         """Ask the server to pick up a new subtitle; what was asked (for the job's log)."""
         if self.name in ("jellyfin", "emby"):

@@ -1,10 +1,17 @@
 """Idempotency-Key on creating requests (Stripe's rules): the same key with the same body
-answers the first response again; the same key with another body is a 422; keys live 24 h."""
+answers the first response again; the same key with another body is a 422; keys live 24 h.
+
+Concurrent requests with one key are taken one at a time (`hold`): the first creates, the others
+wait for it and replay its answer, so 8 parallel retries give one 201 and seven replays of that
+same job, never a second job nor a 409 for a key the client used correctly."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +34,23 @@ def body_digest(body: Any) -> str:
 class IdempotencyStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._held: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}  # lock, users
+
+    @contextlib.asynccontextmanager
+    async def hold(self, *, key: str, route: str) -> AsyncIterator[None]:
+        """One request per (key, route) at a time in this process; the lock is dropped with its
+        last user."""
+        lock, users = self._held.get((key, route), (asyncio.Lock(), 0))
+        self._held[(key, route)] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._held[(key, route)]
+            if users <= 1:
+                del self._held[(key, route)]
+            else:
+                self._held[(key, route)] = (lock, users - 1)
 
     async def replay(self, *, key: str, route: str, digest: str) -> tuple[int, Any] | None:
         """The stored (status, body) for this key, None when the key is new (or expired)."""

@@ -38,6 +38,7 @@ class JobOut(BaseModel):
     error_code: str | None
     retry_count: int
     recovered_count: int
+    crash_count: int = 0  # worker crashes while running it (the second fails it)
     worker_id: str | None
     node_id: str | None
     vram_used_mb: int | None

@@ -15,6 +15,7 @@ from subtitler.jobs.prechecks import precheck
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import CHANNELS, JobStatus, JobType, Task
 from subtitler.media.languages import parse_language
+from subtitler.security.outbound import check_url
 from subtitler.security.paths import check_allowed
 from subtitler.settings import SettingsService
 from subtitler.settings.specs.transcription import QUALITY_PRESETS
@@ -54,7 +55,10 @@ class JobService:
         variant: str | None = None,
         replaces: str | None = None,
     ) -> Job:
-        check_allowed(file_path, self._settings.get)  # 403 before the file system is asked
+        file_path = check_allowed(file_path, self._settings.get)  # 403 before any file access
+        if callback_url:  # never link-local/metadata; this machine only when allowed
+            check_url(callback_url, field="callback_url",
+                      loopback=bool(self._settings.get("callback_allow_loopback")))  # fmt: skip
         path = await asyncio.to_thread(check_media_path, file_path)
         preset = quality_preset or self._settings.get("default_quality_preset")
         if preset not in QUALITY_PRESETS:
@@ -153,7 +157,8 @@ def check_media_path(file_path: str) -> Path:
     if not path.is_absolute():
         raise BadRequest(f"file_path must be absolute: {file_path!r}", code="path_not_absolute")
     if not path.exists():
-        raise BadRequest(f"File not found: {file_path}", code="file_not_found")
+        # the code the worker uses for the same condition (subtitler.jobs.prechecks)
+        raise BadRequest(f"File not found: {file_path}", code="media_not_found")
     if not path.is_file():
         raise BadRequest(f"Not a file: {file_path}", code="not_a_file")
     if not os.access(path, os.R_OK):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import posixpath
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from subtitler.errors import BadRequest, SubtitlerError
 from subtitler.jobs.states import JobStatus, Task
 from subtitler.library.query import LibraryFilter, matching_paths, query_page
 from subtitler.scanner.walker import IGNORE_MARKER
+from subtitler.security.paths import allowed_path, real_inside
 
 logger = logging.getLogger(__name__)
 
@@ -87,10 +87,12 @@ class LibraryService:
 
     async def ignore_folder(self, *, folder: str) -> dict[str, Any]:
         """Write `.subtitlerignore` in a folder under a library root: scans skip its tree."""
-        roots = [Path(posixpath.normpath(p)) for p in self._settings.get("library_paths") or []]
-        target = Path(posixpath.normpath(folder))  # no `..` walks out of the library
-        if not target.is_absolute() or not any(target.is_relative_to(r) for r in roots):
+        # the one path check (`..` collapsed, symlinks followed), worded for this route
+        allowed = await asyncio.to_thread(allowed_path, folder, self._settings.get)
+        library = self._settings.get("library_paths") or []
+        if allowed is None or not await asyncio.to_thread(in_library, allowed, library):
             raise BadRequest(f"Not a folder of the library: {folder}", code="outside_library")
+        target = Path(allowed)
 
         def write() -> str:
             if not target.is_dir():
@@ -157,3 +159,8 @@ class LibraryService:
             f"The last job is {job.status}; redo of a finished job needs the jobs redo API",
             code="redo_unavailable",
         )
+
+
+def in_library(path: str, library: list[str]) -> bool:
+    """Under `library_paths` itself (not only `allowed_paths`), symlinks followed."""
+    return real_inside(path, [str(Path(root).resolve()) for root in library])

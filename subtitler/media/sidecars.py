@@ -81,8 +81,11 @@ def sidecars_by_media(
 ) -> dict[str, list[ExternalSubtitle]]:
     """Sidecars of each of `media_names` among `names` (one listing of `directory`)."""
     folder = Path(directory)
-    by_stem = {split_name(m)[0]: m for m in media_names}
-    found: dict[str, list[ExternalSubtitle]] = {m: [] for m in by_stem.values()}
+    # several media files may share a stem (Movie.mkv + Movie.mp4): each gets the stem's sidecars
+    by_stem: dict[str, list[str]] = {}
+    for name in media_names:
+        by_stem.setdefault(split_name(name)[0], []).append(name)
+    found: dict[str, list[ExternalSubtitle]] = {m: [] for ms in by_stem.values() for m in ms}
     sub_names = [n for n in names if split_name(n)[1] in SUBTITLE_EXTENSIONS]
     lower = {n.lower() for n in sub_names}
     for name in sorted(sub_names):
@@ -92,12 +95,13 @@ def sidecars_by_media(
         # the longest media stem that is `base` itself or `base` cut at a dot
         cut = len(base)
         while cut > 0:
-            media = by_stem.get(base[:cut])
-            if media is not None:
-                sub = parse_sidecar_name(base[:cut], name)
-                if sub is not None:
-                    sub.path = str(folder / name)
-                    found[media].append(sub)
+            owners = by_stem.get(base[:cut])
+            if owners is not None:
+                for media in owners:
+                    sub = parse_sidecar_name(base[:cut], name)
+                    if sub is not None:
+                        sub.path = str(folder / name)
+                        found[media].append(sub)
                 break
             cut = base.rfind(".", 0, cut)
     return found

@@ -14,7 +14,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,11 +54,37 @@ class History:
     - ended: dedup key -> creation time (ns) of its latest failed or cancelled job. A scan does
       not re-create such a job for a file unchanged since (a poison file must not loop, a user's
       cancel must stick); a file replaced or modified afterwards is queued again.
+    - done_at: per file, when subtitler last finished a subtitle for it (ns); ours: per file, the
+      subtitle files subtitler wrote; completed: dedup keys active only through a completed job.
+      A file modified after `done_at` (an upgrade that kept the name) is planned afresh:
+      see `forget_stale`.
     """
 
     produced: Produced = field(default_factory=dict)
     active: set[DedupKey] = field(default_factory=set)
     ended: dict[DedupKey, int] = field(default_factory=dict)
+    done_at: dict[str, int] = field(default_factory=dict)
+    ours: dict[str, set[str]] = field(default_factory=dict)
+    completed: set[DedupKey] = field(default_factory=set)
+
+    def forget_stale(self, media: Iterable[MediaInfo]) -> list[str]:
+        """Files modified after subtitler's subtitle was written (an upgrade that kept the file
+        name, Sonarr/Radarr's usual naming): what subtitler wrote for the old file no longer
+        counts, so the rules decide again and a new job overwrites subtitler's own (unedited)
+        subtitle. A user's own subtitles still count. Returns the paths so treated."""
+        stale: list[str] = []
+        for info in media:
+            done = self.done_at.get(info.path)
+            if done is None or info.mtime_ns <= done:
+                continue
+            stale.append(info.path)
+            self.produced.pop(info.path, None)
+            self.active -= {k for k in self.completed if k[0] == info.path}
+            ours = self.ours.get(info.path, set())
+            info.external_subtitles = [
+                s for s in info.external_subtitles if str(s.path) not in ours
+            ]
+        return stale
 
     def holds(self, key: DedupKey, *, mtime_ns: int) -> str | None:
         """Why a request with `key` for a file of `mtime_ns` needs no new job (None: it does)."""
@@ -78,6 +104,11 @@ class Inventory:
     stats: WalkStats = field(default_factory=WalkStats)
     probed: int = 0
     cached: int = 0
+
+
+def _ns(when: datetime) -> int:
+    """A naive UTC database time as ns since the epoch (file mtimes' unit)."""
+    return int(when.replace(tzinfo=UTC).timestamp() * 1e9)
 
 
 def check_roots(paths: Sequence[str]) -> list[str]:
@@ -217,30 +248,42 @@ class MediaLibrary:
             Job.status,
             Job.created_at,
             Job.error,
+            Job.completed_at,
         )
         written = select(
             WrittenSubtitle.media_path,
             WrittenSubtitle.language,
             Job.target_lang,
             Job.transcribe_or_translate,
+            WrittenSubtitle.path,
+            WrittenSubtitle.written_at,
         ).outerjoin(Job, Job.id == WrittenSubtitle.job_id)
         async with self._db.read() as session:
             job_rows = (await session.execute(jobs.where(where(Job.file_path)))).all()
             written_rows = (
                 await session.execute(written.where(where(WrittenSubtitle.media_path)))
             ).all()
-        for path, target, task, status, created, error in job_rows:
+        for path, target, task, status, created, error, completed in job_rows:
             key = (path, target or "", "")  # the output, whatever the task (see dedup_key)
             if status in _LIVE:
                 hist.active.add(key)
                 if status == JobStatus.COMPLETED:
                     hist.produced.setdefault(path, set()).add((target, task))
+                    hist.completed.add(key)
+                    hist.done_at[path] = max(_ns(completed or created), hist.done_at.get(path, 0))
             elif not (error or "").startswith(GONE_REASON):  # failed, or cancelled by a user
                 ns = int(created.replace(tzinfo=UTC).timestamp() * 1e9)
                 hist.ended[key] = max(ns, hist.ended.get(key, 0))
-        for media_path, language, target, task in written_rows:
+        live: set[DedupKey] = set()
+        for path, target, _task, status, *_ in job_rows:  # a live job wins over a completed one
+            if status in (JobStatus.QUEUED, JobStatus.PROCESSING):
+                live.add((path, target or "", ""))
+        hist.completed -= live
+        for media_path, language, target, task, sub_path, written_at in written_rows:
             if media_path is None:
                 continue
+            hist.ours.setdefault(media_path, set()).add(sub_path)
+            hist.done_at[media_path] = max(_ns(written_at), hist.done_at.get(media_path, 0))
             done = hist.produced.setdefault(media_path, set())
             if task is not None:
                 done.add((target, task))

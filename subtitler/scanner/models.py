@@ -35,11 +35,12 @@ class ScanResult(BaseModel):
     """The spec's counts, plus where the skipped files went and what the scan cost.
 
     `skipped` counts files by reason: the walker's (junk, partial, sample, not_media, ignored,
-    unreadable), probe failures (not_media, probe_failed) and media no enabled rule matched
-    (no_rule_matched); `skipped_files` is their sum. Matched files that got no new job are
-    counted in `already_queued` (a live job holds the same file/target/task),
-    `already_produced` (subtitler already wrote that subtitle) and `previously_ended` (its job
-    failed or was cancelled and the file has not changed since: retry it from the jobs API).
+    unreadable, outside: a symlink out of the library), probe failures (not_media,
+    probe_failed) and media no enabled rule matched (no_rule_matched); `skipped_files` is
+    their sum. Matched files that got no new job are counted in `already_queued` (a live job
+    holds the same file/target/task), `already_produced` (subtitler already wrote that
+    subtitle) and `previously_ended` (its job failed or was cancelled and the file has not
+    changed since: retry it from the jobs API).
     """
 
     scanned_files: int

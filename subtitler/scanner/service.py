@@ -37,7 +37,7 @@ from subtitler.scanner.library import GONE_REASON, History, MediaLibrary
 from subtitler.scanner.models import ScannerStatus, ScanResult
 from subtitler.scanner.planner import PlanMemo, job_fields, plan
 from subtitler.scanner.walker import file_skip_reason, is_ignored
-from subtitler.security.paths import check_allowed
+from subtitler.security.paths import allowed_path, check_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,8 @@ class ScannerService:
     async def scan(
         self, *, paths: Sequence[str] | None = None, recursive: bool = True, trigger: str = "manual"
     ) -> ScanResult:
+        if paths:  # chosen folders: the same check as every other path (403 outside)
+            paths = [check_allowed(p, self._settings.get, field="paths") for p in paths]
         roots = await self.library.resolve_roots(paths)
         key = (tuple(roots), recursive)
         current = self._current
@@ -119,6 +121,7 @@ class ScannerService:
         ignored = await self.index.ignored_paths(roots=roots) if self.index else set()
 
         async def on_batch(media: list[MediaInfo]) -> None:
+            history.forget_stale(media)  # replaced since subtitler wrote: plan afresh
             if self.index is not None:
                 await self.index.record(
                     media, rules=rules, produced=history.produced, policy=policy, roots=roots
@@ -205,6 +208,7 @@ class ScannerService:
             logger.info("watched file %s is not usable media: %s", path, info.detail)
             return 0
         history = await self.library.history(paths=[path])
+        history.forget_stale([info])
         policy = UnknownLanguagePolicy.from_settings(self._settings)
         if self.index is not None:
             roots = list(self._settings.get("library_paths") or [])
@@ -235,6 +239,9 @@ class ScannerService:
                 why = "ignored"
             return why
 
+        if await asyncio.to_thread(allowed_path, path, self._settings.get) is None:
+            logger.info("watcher skips %s: outside the library folders", path)
+            return 0
         why = await asyncio.to_thread(reason)
         if why is not None:
             logger.debug("watcher skips %s (%s)", path, why)
@@ -265,6 +272,6 @@ class ScannerService:
     # --- analysis -----------------------------------------------------------------------------
     async def analyze(self, file_path: str) -> dict[str, Any]:
         """POST /api/scanner/analyze: 404 missing, 400 not a file, 422 not media."""
-        check_allowed(file_path, self._settings.get)  # 403 before the file system is asked
+        file_path = check_allowed(file_path, self._settings.get)  # 403 before any file access
         info = await asyncio.to_thread(probe_file, file_path)
         return {"file_path": info.path, **info.model_dump(mode="json")}

@@ -22,6 +22,7 @@ from subtitler.media.sidecars import (
     sidecars_by_media,
     split_name,
 )
+from subtitler.security.paths import real_inside, real_roots
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ JUNK_NAMES = {"@eadir", "#recycle", "#snapshot", "$recycle.bin", "system volume 
 JUNK_NAMES |= {"lost+found", "thumbs.db", "desktop.ini"}
 PARTIAL_SUFFIXES = {".partial", ".part", ".!qb", ".!ut", ".crdownload", ".download", ".tmp"}
 _SAMPLE = re.compile(r"(?:^|[^a-z0-9])samples?(?:[^a-z0-9]|$)")
-SKIP_REASONS = ("junk", "partial", "sample", "not_media", "ignored", "unreadable")
+SKIP_REASONS = ("junk", "partial", "sample", "not_media", "ignored", "unreadable", "outside")
 
 
 class SettingsReader(Protocol):
@@ -48,6 +49,8 @@ class WalkOptions:
     recursive: bool = True
     media_extensions: frozenset[str] = frozenset(DEFAULT_MEDIA_EXTENSIONS)
     sample_max_bytes: int = 200 * 1024 * 1024
+    # the allowed folders, resolved: a symlink whose target lies elsewhere is not followed
+    confine: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: SettingsReader, *, recursive: bool = True) -> WalkOptions:
@@ -57,6 +60,7 @@ class WalkOptions:
             recursive=recursive,
             media_extensions=frozenset("." + str(e).lower().lstrip(".") for e in exts),
             sample_max_bytes=int(settings.get("scanner_sample_max_mb")) * 1024 * 1024,
+            confine=real_roots(settings.get),
         )
 
 
@@ -138,6 +142,15 @@ def is_ignored(path: str | os.PathLike[str], *, roots: Iterable[str | os.PathLik
     return False
 
 
+def _symlink_out(entry: os.DirEntry[str], confine: tuple[str, ...]) -> bool:
+    """A symlink (to a file or a folder) whose target lies outside the allowed folders."""
+    try:
+        link = entry.is_symlink()
+    except OSError:
+        return False
+    return link and not real_inside(entry.path, confine)
+
+
 def walk(
     roots: Iterable[str | os.PathLike[str]],
     *,
@@ -188,6 +201,8 @@ def _walk_folder(
             is_dir = False
         if is_junk_name(name):
             stats.skipped["junk"] += 1
+        elif options.confine and _symlink_out(entry, options.confine):
+            stats.skipped["outside"] += 1
         elif is_dir:
             subdirs.append(entry.path)
         elif is_partial_name(name):

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import shutil
 import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from subtitler.db.migrate import backup_sqlite
+from subtitler.db.migrate import backup_sqlite, sqlite_problems
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +35,12 @@ def backups(db_file: Path) -> list[Path]:
 
 
 def newest_backup(db_file: Path) -> Path | None:
-    found = backups(db_file)
-    return found[-1] if found else None
+    """The newest backup that verifies (SQLite, holds tables, passes quick_check): advice never
+    names an empty or damaged file (one an older version may have left)."""
+    for candidate in reversed(backups(db_file)):
+        if not sqlite_problems(candidate):
+            return candidate
+    return None
 
 
 def check(db_file: Path, *, quick: bool = False) -> list[str]:
@@ -57,12 +62,18 @@ def check(db_file: Path, *, quick: bool = False) -> list[str]:
 
 def preflight(db_file: Path) -> None:
     """Raise DatabaseUnusable for a 0-byte or corrupt existing file (a missing one is a fresh
-    install). Runs before migrations, so a broken file is never mistaken for a new one."""
+    install). Runs before migrations, so a broken file is never mistaken for a new one.
+
+    The full PRAGMA integrity_check, not quick_check: quick_check does not compare indexes with
+    their tables, and a database damaged in an index answers 500 on every list that uses it
+    (about a second per 100 MB, once per start)."""
     if not db_file.exists():
         return
     if db_file.stat().st_size == 0:
         raise DatabaseUnusable(_advice(db_file, "is empty (0 bytes)"))
-    problems = check(db_file, quick=True)
+    started = time.monotonic()
+    problems = check(db_file)
+    logger.debug("integrity_check of %s: %.2f s", db_file, time.monotonic() - started)
     if problems:
         raise DatabaseUnusable(_advice(db_file, f"is damaged ({problems[0][:200]})"))
 
@@ -85,9 +96,9 @@ def restore(db_file: Path, backup: Path) -> Path | None:
     `.broken-<stamp>`. The daemon must not be running (the caller holds the data-dir lock)."""
     if not backup.is_file():
         raise DatabaseUnusable(f"no such backup: {backup}")
-    problems = check(backup)
+    problems = sqlite_problems(backup, quick=False)  # empty, not SQLite, no tables, damaged
     if problems:
-        raise DatabaseUnusable(f"the backup {backup} is damaged too: {problems[0][:200]}")
+        raise DatabaseUnusable(f"the backup {backup} cannot be restored: {problems[0][:200]}")
     kept: Path | None = None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     if db_file.exists():

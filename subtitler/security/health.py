@@ -1,6 +1,7 @@
 """Periodic health of the data folder and the database, feeding /health; scheduled backups.
 
-Every `db_check_minutes` a PRAGMA quick_check and a write probe run on their own read-only /
+Every `db_check_minutes` a full PRAGMA integrity_check (indexes compared with their tables, which
+quick_check skips) and a write probe run on their own read-only /
 short-lived connection; every `db_backup_hours` an online backup is written. The disk floor is
 checked live on each /health call (statvfs is cheap).
 """
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from subtitler.db.migrate import BackupFailed
 from subtitler.security import dbfile
 from subtitler.security.disk import disk_full_problem
 
@@ -58,8 +60,8 @@ class HealthMonitor:
 
     async def start(self) -> None:
         if self.db_file is not None:
-            newest = dbfile.newest_backup(self.db_file)
-            self.last_backup = newest.stat().st_mtime if newest else None
+            found = dbfile.backups(self.db_file)  # only its time: no verification needed here
+            self.last_backup = found[-1].stat().st_mtime if found else None
         self._task = asyncio.create_task(self._loop(), name="health-monitor")
 
     async def stop(self) -> None:
@@ -83,7 +85,7 @@ class HealthMonitor:
         if self.db_file is None or not self.db_file.exists():
             self.db_problems = []
         else:
-            problems = await asyncio.to_thread(dbfile.check, self.db_file, quick=True)
+            problems = await asyncio.to_thread(dbfile.check, self.db_file)
             found = [f"database integrity: {p[:200]}" for p in problems[:3]]
             probe = await asyncio.to_thread(write_probe, self.db_file)
             if probe:
@@ -102,7 +104,12 @@ class HealthMonitor:
             return None
         if disk_full_problem(self.data_dir, self._setting) or self.db_problems:
             return None  # never fill the disk or copy a damaged file over good backups
-        path = await asyncio.to_thread(dbfile.online_backup, self.db_file)
+        try:
+            path = await asyncio.to_thread(dbfile.online_backup, self.db_file)
+        except BackupFailed as exc:  # nothing kept; try again next period
+            self.last_backup = time.time()
+            logger.error("scheduled database backup failed: %s", exc)
+            return None
         self.last_backup = time.time()
         logger.info("database backup written: %s", path)
         return path

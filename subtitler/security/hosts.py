@@ -95,8 +95,10 @@ def same_origin(origin: str, host: str) -> bool:
     h_name, h_port = split_host(host)
     if o_name != h_name:
         return False
-    # A proxy that forwards `Host $host` drops the port: then the names decide.
-    return h_port is None or o_port == h_port
+    # A Host without a port means the scheme's default port (RFC 9110), never "any port": a
+    # page on another port of the same machine is another site. A proxy must forward the port
+    # it listens on (nginx: `proxy_set_header Host $http_host;`) or list it in allowed_origins.
+    return o_port == (h_port if h_port is not None else DEFAULT_PORTS[parts.scheme])
 
 
 def effective_hosts(extra: list[str]) -> list[str]:

@@ -3,7 +3,10 @@
 Secrets are random (`stk_` + 40 hex); only their SHA-256 is stored (a random 160-bit secret
 needs no slow hash). The valid hashes live in memory too, so the auth middleware checks a key
 without a database round trip and a revoke takes effect on the next request. The settings'
-`api_key` is the first admin token ("default"); changing the setting rotates it.
+`api_key` is the first admin token ("default"); changing the setting rotates it. The default
+token cannot be revoked (that would lock the API key out for good): regenerate the key instead.
+It is re-created (or un-revoked) at start-up when missing. Last use reaches the database at most
+once a minute per token.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ import asyncio
 import hashlib
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from subtitler.db import Database
 from subtitler.db.models import utcnow
@@ -30,6 +34,7 @@ DEFAULT_NAME = "default"
 # What an `asr` token may call: the Bazarr and OpenAI-style routes.
 ASR_PREFIXES = ("/asr", "/detect-language", "/v1/")
 MAX_TOKENS = 200
+LAST_USED_WRITE_SECONDS = 60.0  # a token's last use is written at most this often
 
 
 def hash_secret(secret: str) -> str:
@@ -63,6 +68,7 @@ class TokenService:
         # Last use per token, in memory (a write per request would cost more than it tells);
         # shown by the list, lost at a restart.
         self._last_used: dict[int, datetime] = {}
+        self._written: dict[int, float] = {}  # token id -> monotonic time of the last write
         self._pending: set[asyncio.Task[None]] = set()
 
     async def load(self, *, api_key: str | None) -> None:
@@ -80,10 +86,15 @@ class TokenService:
             )
             if row is None:
                 clash = await session.scalar(select(ApiToken).where(ApiToken.secret_hash == digest))
-                if clash is not None:
+                if clash is not None and clash.name == DEFAULT_NAME:
+                    # revoked by an older version: the key must work again
+                    clash.revoked_at = None
+                    logger.warning("the default API token had been revoked: restored")
+                elif clash is not None:
                     return
-                session.add(ApiToken(name=DEFAULT_NAME, scope="admin", prefix=api_key[:6],
-                                     secret_hash=digest))  # fmt: skip
+                else:
+                    session.add(ApiToken(name=DEFAULT_NAME, scope="admin", prefix=api_key[:6],
+                                         secret_hash=digest))  # fmt: skip
             elif row.secret_hash != digest:
                 row.secret_hash, row.prefix = digest, api_key[:6]
         await self._reload()
@@ -129,6 +140,13 @@ class TokenService:
             row = await session.get(ApiToken, token_id)
             if row is None:
                 raise NotFound(f"Token {token_id} not found", code="token_not_found")
+            if row.name == DEFAULT_NAME and row.revoked_at is None:
+                raise Conflict(
+                    "The default token is the API key and cannot be revoked (the key would stop "
+                    "working for good). To replace it, regenerate the API key: Settings, API key, "
+                    "Regenerate (asks to confirm), or `subtitler api-key --regenerate`",
+                    code="default_token_not_revocable",
+                )
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
         self._valid = {h: v for h, v in self._valid.items() if v[0] != token_id}  # at once
@@ -144,10 +162,41 @@ class TokenService:
             if hit is None:
                 continue
             if scope_allows(hit[1], path):
-                self._last_used[hit[0]] = utcnow()
+                self._used(hit[0])
                 return KeyVerdict(allowed=True, token_id=hit[0])
             forbidden = True
         return KeyVerdict(allowed=False, forbidden=forbidden)
+
+    def _used(self, token_id: int) -> None:
+        """Remember the use; write it to the database at most once a minute per token."""
+        now = utcnow()
+        self._last_used[token_id] = now
+        clock = time.monotonic()
+        last = self._written.get(token_id)
+        if last is not None and clock - last < LAST_USED_WRITE_SECONDS:
+            return
+        self._written[token_id] = clock
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        task = loop.create_task(self._write_last_used(token_id, now))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _write_last_used(self, token_id: int, when: datetime) -> None:
+        try:
+            async with self._db.write() as session:
+                await session.execute(
+                    update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=when)
+                )
+        except Exception as exc:  # a busy or read-only database must not fail a request
+            logger.debug("token %s last use not written: %s", token_id, exc)
+
+    async def flush(self) -> None:
+        """Wait for pending last-use writes (tests, shutdown)."""
+        if self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
 
     def on_api_key_changed(self, _key: str, value: Any) -> None:
         """Settings listener: the new key works (and the old one stops) on the next request."""

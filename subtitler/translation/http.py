@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from subtitler.security.outbound import GuardedSyncTransport
 from subtitler.translation.errors import ProviderError, TransientError
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class HttpProvider:
             headers=headers or {},
             follow_redirects=False,
             trust_env=False,  # never route a LAN provider through a proxy from the environment
+            transport=GuardedSyncTransport(),  # never link-local / metadata addresses
         )
 
     def close(self) -> None:

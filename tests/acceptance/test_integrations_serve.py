@@ -27,7 +27,9 @@ EPISODE = "The Expanse/Season 01/The Expanse - S01E01 - Dulcinea WEBDL-1080p.mkv
 
 
 def jellyfin(req: Request) -> tuple[int, Any]:
-    if req.headers.get("x-emby-token") != "jf-key":
+    """Jellyfin 12: the token only in `Authorization: MediaBrowser ..., Token="..."`."""
+    auth = req.headers.get("authorization", "")
+    if not auth.startswith("MediaBrowser ") or 'Token="jf-key"' not in auth:
         return 401, None
     if req.path == "/Library/VirtualFolders":
         return 200, [{"Name": "Shows", "Locations": ["/data/tv"], "CollectionType": "tvshows"}]

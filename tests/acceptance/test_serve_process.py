@@ -248,4 +248,4 @@ def test_transcribe_command_writes_a_subtitle_beside_the_file(tmp_path: Path) ->
     missing = subprocess.run(
         [SUBTITLER, "transcribe", str(tmp_path / "nope.mkv")], capture_output=True, text=True
     )
-    assert missing.returncode == 1 and "file_not_found" in missing.stderr
+    assert missing.returncode == 1 and "media_not_found" in missing.stderr

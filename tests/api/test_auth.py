@@ -100,3 +100,46 @@ async def test_forwarded_request_from_loopback_is_not_local(
     assert (await client.get("/api/jobs", headers=headers)).status_code == 200
     internet = {"X-Forwarded-For": "198.51.100.4"}
     assert (await client.get("/api/jobs", headers=internet)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("proxy_header", "headers"),
+    [
+        ("X-Real-IP", [("X-Real-IP", "203.0.113.7, 203.0.113.8")]),
+        ("X-Real-IP", [("X-Real-IP", "192.168.1.9"), ("X-Real-IP", "203.0.113.8")]),
+        ("X-Real-IP", [("X-Real-IP", "")]),
+        ("X-Real-IP", [("X-Real-IP", "not-an-address")]),
+        ("Forwarded", [("Forwarded", "proto=http")]),
+        ("Forwarded", [("Forwarded", "for=192.168.1.9, proto=http")]),
+        ("Forwarded", [("Forwarded", "for=192.168.1.9;for=192.168.1.10")]),
+        ("Forwarded", [("Forwarded", "garbage")]),
+        ("Forwarded", [("Forwarded", "for=192.168.1.9;;by=x")]),
+        ("X-Forwarded-For", [("X-Forwarded-For", "192.168.1.9,,")]),
+        ("X-Forwarded-For", [("X-Forwarded-For", "unknown")]),
+        # a header other than the one trusted
+        ("X-Real-IP", [("X-Forwarded-For", "192.168.1.9")]),
+    ],
+)
+async def test_a_malformed_proxy_header_is_an_unknown_client(
+    client: httpx.AsyncClient, daemon: Daemon, proxy_header: str, headers: list[tuple[str, str]]
+) -> None:
+    """Issue 19: from a trusted proxy, any malformed value must not fall back to the proxy's
+    own (local) address: the client is unknown and needs the key."""
+    await daemon.settings.bulk_update(
+        {"trusted_proxies": ["127.0.0.0/8"], "proxy_header": proxy_header}
+    )
+    answer = await client.get("/api/jobs", headers=headers)
+    assert answer.status_code == 401, answer.text
+    key = [("X-Api-Key", str(daemon.settings.get("api_key")))]
+    assert (await client.get("/api/jobs", headers=headers + key)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("X-Real-IP", "192.168.1.9"), ("Forwarded", 'for="192.168.1.9:5000";proto=https')],
+)
+async def test_a_well_formed_proxy_header_still_counts(
+    client: httpx.AsyncClient, daemon: Daemon, name: str, value: str
+) -> None:
+    await daemon.settings.bulk_update({"trusted_proxies": ["127.0.0.0/8"], "proxy_header": name})
+    assert (await client.get("/api/jobs", headers={name: value})).status_code == 200

@@ -46,6 +46,8 @@ async def test_quick_check_failure_degrades_health(
 async def test_scheduled_backup_is_written_and_sound(daemon: Daemon, tmp_path: Path) -> None:
     assert daemon.config.db_path is not None
     db = tmp_path / "subtitler.db"
+    with sqlite3.connect(daemon.config.db_path) as live:  # the tables live in the WAL until then
+        live.execute("PRAGMA wal_checkpoint(FULL)")
     shutil.copyfile(daemon.config.db_path, db)
     monitor = HealthMonitor(data_dir=tmp_path, db_file=db, settings=daemon.settings.get)
     first = await monitor.backup_if_due()

@@ -30,6 +30,11 @@ async def _three(client: httpx.AsyncClient, media: Path) -> list[dict[str, Any]]
 async def test_create_records_channel_options_and_callback(
     client: httpx.AsyncClient, media_file: Path
 ) -> None:
+    # a loopback callback only with the setting on (issue 19's SSRF guard)
+    loop = await _create(client, media_file, callback_url="http://127.0.0.1:9/hook")
+    assert loop.status_code == 400 and loop.json()["code"] == "url_not_allowed"
+    on = {"value": True}
+    assert (await client.put("/api/settings/callback_allow_loopback", json=on)).status_code == 200
     resp = await _create(
         client, media_file, output_format="vtt", model="tiny.en", initial_prompt="Names: Zorg.",
         vad_filter=False, word_timestamps=True, callback_url="http://127.0.0.1:9/hook",

@@ -2,8 +2,10 @@
 the keep-alive connection (one requests.Session for everything) must survive every reply.
 
 Time-bounded: each operation gets a few generated cases, and once BUDGET_SECONDS have passed the
-remaining cases return without a request. /api/events is a never-ending event stream and is
-left out; /api/settings/{key} writes are kept away from the keys that would lock the fuzzer out.
+remaining cases return without a request. Every route is fuzzed: /api/events (a never-ending
+event stream) is read up to its headers; the token routes are in (the `default` token, the API
+key, cannot be revoked: 409), and a regenerated key is picked up from the reply. Only
+/api/settings/{key} writes are kept away from the keys that would lock the fuzzer out.
 """
 
 from __future__ import annotations
@@ -28,8 +30,13 @@ EXAMPLES = 60
 LOCKOUT_KEYS = ("api_key", "auth_mode", "allowed_hosts", "max_workers", "min_free_disk_mib")
 # Accepted uploads wait for a worker (none runs here): a short read timeout, few cases each.
 UPLOAD_PATHS = ("/asr", "/detect-language", "/v1/audio/")
+STREAM_PATHS = ("/api/events",)  # answers its headers, then streams for ever
+REGENERATE = "/api/system/api-key/regenerate"
 UPLOAD_EXAMPLES = 12
-_outcomes: dict[str, int] = {"requests": 0, "server_errors": 0, "uploads_waiting": 0}
+_outcomes: dict[str, int] = {
+    "requests": 0, "server_errors": 0, "uploads_waiting": 0, "key_rotations": 0,
+    "unauthorized": 0,
+}  # fmt: skip
 _per_path: dict[str, int] = {}
 
 
@@ -73,7 +80,8 @@ def test_no_input_causes_a_server_error(
     live: tuple[ServerProcess, str], session: requests.Session
 ) -> None:
     srv, key = live
-    schema = schemathesis.openapi.from_url(f"{srv.url}/openapi.json").exclude(path="/api/events")
+    schema = schemathesis.openapi.from_url(f"{srv.url}/openapi.json")
+    current = {"key": key}
     started = time.monotonic()
     failures: list[str] = []
     operations = 0
@@ -87,16 +95,22 @@ def test_no_input_causes_a_server_error(
         _per_path[case.path] = _per_path.get(case.path, 0) + 1
         if upload and _per_path[case.path] > UPLOAD_EXAMPLES:
             return
-        kwargs = case.as_transport_kwargs(base_url=srv.url, headers={"X-Api-Key": key})
+        kwargs = case.as_transport_kwargs(base_url=srv.url, headers={"X-Api-Key": current["key"]})
+        short = upload or case.path.startswith(STREAM_PATHS)
         try:
-            response = session.request(**kwargs, stream=True, timeout=(5, 2) if upload else 30)
+            response = session.request(**kwargs, stream=True, timeout=(5, 2) if short else 30)
         except requests.exceptions.ReadTimeout:
-            if not upload:
+            if not short:
                 raise
             _outcomes["uploads_waiting"] += 1  # accepted and queued: not a server error
             return
         try:
             _outcomes["requests"] += 1
+            if case.path == REGENERATE and response.status_code == 200:
+                current["key"] = response.json()["api_key"]  # the fuzzer rotated the key
+                _outcomes["key_rotations"] += 1
+            if response.status_code == 401:
+                _outcomes["unauthorized"] += 1
             if response.status_code >= 500:
                 _outcomes["server_errors"] += 1
                 failures.append(
@@ -133,3 +147,7 @@ def test_no_input_causes_a_server_error(
     assert _outcomes["requests"] > 200, _outcomes
     assert not failures, "\n".join(failures[:20])
     assert "Traceback" not in srv.log(), srv.log()[-3000:]
+    # The token routes were fuzzed and the API key (the `default` token) still opens the API.
+    assert _per_path.get("/api/tokens/{token_id}", 0) > 0
+    tokens = session.get(f"{srv.url}/api/tokens", headers={"X-Api-Key": current["key"]}, timeout=10)
+    assert tokens.status_code == 200 and "default" in [t["name"] for t in tokens.json()]

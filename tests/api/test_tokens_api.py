@@ -7,9 +7,13 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from subtitler.api import create_app
+from subtitler.config import Config
 from subtitler.daemon import Daemon
+from subtitler.db.models import utcnow
+from subtitler.db.models_jobs import ApiToken
 
 
 @pytest.fixture
@@ -125,3 +129,39 @@ async def test_api_key_is_revealed_to_admins_on_this_origin_only(
             resp = await http.get("/api/system/api-key", headers=headers | extra)
             assert resp.status_code in (401, 403), headers
             assert key not in resp.text
+
+
+async def test_the_default_token_cannot_be_revoked_and_comes_back_at_start_up(
+    remote: httpx.AsyncClient, daemon: Daemon, config: Config
+) -> None:
+    key = daemon.settings.get("api_key")
+    default = (await remote.get("/api/tokens", headers=_key(key))).json()[0]
+    assert default["name"] == "default"
+    refused = await remote.delete(f"/api/tokens/{default['id']}", headers=_key(key))
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "default_token_not_revocable"
+    assert "regenerate the API key" in refused.json()["detail"]
+    assert (await remote.get("/api/jobs", headers=_key(key))).status_code == 200
+
+    # The key was used: its last use reaches the database (throttled, not per request).
+    await daemon.tokens.flush()
+    async with daemon.db.read() as session:
+        row = await session.get(ApiToken, default["id"])
+        assert row is not None and row.last_used_at is not None
+
+    # A database where an older version revoked it: the next start restores the key.
+    async with daemon.db.write() as session:
+        await session.execute(
+            update(ApiToken).where(ApiToken.id == default["id"]).values(revoked_at=utcnow())
+        )
+    await daemon.stop()
+    again = Daemon(config)
+    await again.start()
+    try:
+        transport = httpx.ASGITransport(app=create_app(again), client=("203.0.113.50", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://subtitler") as http:
+            assert (await http.get("/api/jobs", headers=_key(key))).status_code == 200
+            names = [t["name"] for t in (await http.get("/api/tokens", headers=_key(key))).json()]
+            assert names == ["default"]
+    finally:
+        await again.stop()

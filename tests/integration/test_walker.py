@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,9 @@ def test_non_recursive_and_several_roots(lib: Library) -> None:
 
 def test_sample_threshold_and_extensions_come_from_settings(lib: Library) -> None:
     defaults = {key: spec.default for key, spec in REGISTRY.items()}
-    assert WalkOptions.from_settings(defaults) == WalkOptions()
+    from_defaults = WalkOptions.from_settings(defaults)
+    assert from_defaults.confine  # the allowed folders (here SUBTITLER_ALLOWED_PATHS), resolved
+    assert dataclasses.replace(from_defaults, confine=()) == WalkOptions()
     keep_samples = WalkOptions.from_settings({**defaults, "scanner_sample_max_mb": 0})
     names = {Path(c.path).name for c in walk([lib.root / "Films"], options=keep_samples)}
     assert "Untagged Film-sample.mkv" in names

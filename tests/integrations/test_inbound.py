@@ -8,6 +8,7 @@ import json
 import shutil
 
 import httpx
+import pytest
 
 from subtitler.daemon import Daemon
 from tests.integrations.conftest import Lib, hook, jobs, payload
@@ -130,7 +131,9 @@ async def test_unknown_events_are_ignored_with_a_reason(
     assert await jobs(wired) == []
 
 
-async def test_bad_input(remote: httpx.AsyncClient, wired: Daemon, lib: Lib) -> None:
+async def test_bad_input(
+    remote: httpx.AsyncClient, wired: Daemon, lib: Lib, monkeypatch: pytest.MonkeyPatch
+) -> None:
     wrong = await remote.post("/api/webhooks/sonarr?apikey=" + "0" * 32, json={})
     assert wrong.status_code == 401 and wrong.json()["detail"] == "Invalid API key"
     missing = await remote.post("/api/webhooks/radarr", json=payload("radarr_download.json"))
@@ -169,11 +172,12 @@ async def test_bad_input(remote: httpx.AsyncClient, wired: Daemon, lib: Lib) -> 
     assert answer.json()["reason"] == (
         "/downloads/incoming/The.Expanse.S01E01.mkv is outside every path mapping (path_mappings)"
     )
+    monkeypatch.setenv("SUBTITLER_ALLOWED_PATHS", "")  # only library_paths allow
     await wired.settings.update("library_paths", [str(lib.tv)])
     films = (await post(remote, wired, "radarr", "radarr_download.json")).json()
     assert films["status"] == "ignored"
     assert films["reason"] == f"{lib.movie} is outside the library folders (library_paths)"
-    await wired.settings.update("library_paths", [])
+    await wired.settings.update("library_paths", [str(lib.root)])
     gone = payload("radarr_download.json")
     gone["movieFile"]["path"] = "/movies/Gone (2020)/Gone.mkv"
     missing_file = (await remote.post(hook(wired, "radarr"), json=gone)).json()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,11 +20,24 @@ from tests.integrations.conftest import EPISODE, MOVIE, Lib, hook, jobs, mapping
 TOKEN = "t0k3n"
 
 
+def mediabrowser_token(req: Request) -> str | None:
+    """The Token of `Authorization: MediaBrowser k="v", ...` as Jellyfin parses it."""
+    scheme, _, rest = req.headers.get("authorization", "").partition(" ")
+    if scheme != "MediaBrowser":
+        return None
+    fields = dict(re.findall(r'(\w+)="([^"]*)"', rest))
+    return fields.get("Token")
+
+
 def jellyfin_like(
-    item_paths: dict[str, str], roots: list[str], header: str
+    item_paths: dict[str, str], roots: list[str], *, legacy_header: bool
 ) -> Callable[[Request], Answer]:
+    """Jellyfin 12 (rc1-rc5) reads only the Authorization header (X-Emby-Token is off by
+    default); Emby reads both."""
+
     def handle(req: Request) -> Answer:
-        if req.headers.get(header) != TOKEN:
+        legacy = legacy_header and req.headers.get("x-emby-token") == TOKEN
+        if mediabrowser_token(req) != TOKEN and not legacy:
             return 401, {"error": "unauthorized"}
         if req.path == "/Items":
             ids = req.query.get("Ids", [""])[0]
@@ -74,8 +88,10 @@ def servers(lib: Lib) -> Iterator[dict[str, FakeServer]]:
     jf_items = {"5f0e4a8c9d3b4c2a8e1f7a6b5c4d3e2f": f"/data/tv/{EPISODE}"}
     emby_items = {"40123": f"/mnt/media/movies/{MOVIE}"}
     with (
-        fake_server(jellyfin_like(jf_items, ["/data/tv", "/data/movies"], "x-emby-token")) as jf,
-        fake_server(jellyfin_like(emby_items, ["/mnt/media/movies"], "x-emby-token")) as emby,
+        fake_server(
+            jellyfin_like(jf_items, ["/data/tv", "/data/movies"], legacy_header=False)
+        ) as jf,
+        fake_server(jellyfin_like(emby_items, ["/mnt/media/movies"], legacy_header=True)) as emby,
         fake_server(
             plex(
                 {"4321": f"/data/tv/{EPISODE}", "5555": f"/data/movies/{MOVIE}"},
@@ -126,7 +142,7 @@ async def test_item_ids_are_looked_up_through_each_server(
     assert jf["status"] == "queued" and jf["files"][0]["path"] == str(lib.episode)
     (lookup,) = servers["jellyfin"].calls("GET", "/Items")
     assert lookup.query["Ids"] == ["5f0e4a8c9d3b4c2a8e1f7a6b5c4d3e2f"]
-    assert lookup.headers["x-emby-token"] == TOKEN
+    assert mediabrowser_token(lookup) == TOKEN and "x-emby-token" not in lookup.headers
 
     # Plex posts multipart with a `payload` field (and a thumbnail); rating key -> Part.file.
     body = json.dumps(payload("plex_library_new.json"))
@@ -144,7 +160,9 @@ async def test_item_ids_are_looked_up_through_each_server(
     # Emby playback without Item.Path: looked up by Item.Id, queued at the playback priority.
     emby = (await remote.post(hook(wired, "emby"), json=payload("emby_playback_start.json"))).json()
     assert emby["status"] == "queued" and emby["files"][0]["path"] == str(lib.movie)
-    assert servers["emby"].calls("GET", "/Items")[0].query["Ids"] == ["40123"]
+    (emby_lookup,) = servers["emby"].calls("GET", "/Items")
+    assert emby_lookup.query["Ids"] == ["40123"]
+    assert mediabrowser_token(emby_lookup) == TOKEN
     movie_job = next(j for j in await jobs(wired) if j.file_path == str(lib.movie))
     assert movie_job.priority == 50
 

@@ -152,6 +152,7 @@ async def test_worker_errors_and_scans_are_announced_once(wired: Daemon, lib: Li
 async def test_job_callback_url_is_signed_and_delivered(wired: Daemon, lib: Lib) -> None:
     """Branch `jobs` adds the callback_url column; until then a job-like object stands in."""
     secret = wired.settings.get("notify_signing_secret")
+    await wired.settings.update("callback_allow_loopback", True)  # the receiver is on 127.0.0.1
     with fake_server(lambda req: (200, None)) as receiver:
         stand_in = SimpleNamespace(id="f" * 32, callback_url=receiver.url + "/cb")
         row = await wired.integrations.callback(
@@ -166,6 +167,7 @@ async def test_job_callback_url_is_signed_and_delivered(wired: Daemon, lib: Lib)
 
 
 async def test_job_callback_url_column(wired: Daemon, lib: Lib) -> None:
+    await wired.settings.update("callback_allow_loopback", True)  # the receiver is on 127.0.0.1
     with fake_server(lambda req: (200, None)) as receiver:
         job = await wired.queue.enqueue(
             file_path=str(lib.movie), file_name=lib.movie.name, callback_url=receiver.url + "/done"

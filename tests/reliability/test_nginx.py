@@ -37,7 +37,7 @@ http {{
     location / {{
       proxy_pass http://127.0.0.1:{upstream};
       proxy_http_version 1.1;
-      proxy_set_header Host $host;
+      proxy_set_header Host $http_host;
       {forward}
       client_max_body_size 0;
       proxy_request_buffering off;

@@ -3,7 +3,7 @@ notification test and signing-secret rotation)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -22,7 +22,15 @@ class ServerTest(BaseModel):
 
 class PathPreview(BaseModel):
     path: str = Field(min_length=1, max_length=4096)
-    mappings: list[list[str]] | None = None
+    # each mapping is [their path, our path]: anything else is the client's mistake (422)
+    mappings: (
+        list[
+            Annotated[
+                list[Annotated[str, Field(max_length=4096)]], Field(min_length=2, max_length=2)
+            ]
+        ]
+        | None
+    ) = Field(default=None, max_length=200)
 
 
 class NotifyTest(BaseModel):

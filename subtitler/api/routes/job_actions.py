@@ -61,7 +61,12 @@ async def redo_job(
     return JobOut.model_validate(await daemon.jobs.redo(job_id, **given))
 
 
-SUBTITLE_CONTENT = {t: {"schema": {"type": "string"}} for t in sorted(set(MEDIA_TYPES.values()))}
+# Text types first (srt is the default): a generated client takes the first content type, and
+# must not JSON-decode an srt/vtt/ass/lrc/txt answer.
+SUBTITLE_CONTENT = {
+    t: {"schema": {"type": "string"}}
+    for t in sorted(set(MEDIA_TYPES.values()), key=lambda t: (t == "application/json", t))
+}
 
 
 @router.get(

@@ -7,16 +7,21 @@ from fastapi.responses import JSONResponse
 
 from subtitler.api.schemas import JobCreate
 from subtitler.daemon import Daemon
+from subtitler.errors import BadRequest
 from subtitler.jobs.filters import JobFilter
-from subtitler.jobs.idempotency import body_digest
+from subtitler.jobs.idempotency import MAX_KEY_LENGTH, body_digest
 from subtitler.jobs.schemas import JobOut
+from subtitler.jobs.states import CHANNELS
 from subtitler.media.languages import parse_language
 
 ROUTE = "POST /api/jobs"
+CHANNEL_PATTERN = f"^({'|'.join(CHANNELS)})?$"  # another value is a 422, never an empty list
 
 
 def job_filter(
-    channel: str | None = Query(default=None, max_length=16, description="ui, api, scan, ..."),
+    channel: str | None = Query(
+        default=None, pattern=CHANNEL_PATTERN, description=f"One of {', '.join(CHANNELS)}"
+    ),
     q: str | None = Query(default=None, max_length=500, description="Text in the file path"),
     language: str | None = Query(default=None, max_length=16, description="Source or target"),
     error_code: str | None = Query(default=None, max_length=64),
@@ -27,6 +32,17 @@ def job_filter(
 
 
 async def create_idempotent(daemon: Daemon, body: JobCreate, key: str | None) -> JSONResponse:
+    if key is None:
+        return await _create(daemon, body, None)
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise BadRequest(
+            f"Idempotency-Key: 1-{MAX_KEY_LENGTH} characters", code="bad_idempotency_key"
+        )
+    async with daemon.idempotency.hold(key=key, route=ROUTE):  # the others replay its answer
+        return await _create(daemon, body, key)
+
+
+async def _create(daemon: Daemon, body: JobCreate, key: str | None) -> JSONResponse:
     payload = body.model_dump(mode="json")
     digest = body_digest(payload)
     if key is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from subtitler.security.outbound import setting_check as outbound_setting_check
 from subtitler.settings.registry import SettingSpec
 
 SENDERS = ("sonarr", "radarr", "jellyfin", "emby", "plex", "tautulli")
@@ -18,6 +19,7 @@ def _check_url(value: object) -> None:
     parts = urlsplit(str(value))
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError("expected an http:// or https:// URL, e.g. http://jellyfin:8096")
+    outbound_setting_check(value)
 
 
 def _check_webhooks(value: object) -> None:
@@ -130,6 +132,17 @@ SPECS: list[SettingSpec] = [
         description=(
             "HMAC-SHA256 secret for X-Subtitler-Signature on webhooks and job callbacks "
             "(generated at first start; rotate from the Connections page)."
+        ),
+    ),
+    SettingSpec(
+        key="callback_allow_loopback",
+        category="integrations",
+        value_type="boolean",
+        default=False,
+        description=(
+            "Allow a job's callback_url to name this machine (127.0.0.1, localhost). Off: any "
+            "API client could make subtitler call services that listen on loopback only. "
+            "Link-local and cloud metadata addresses are refused whatever this says."
         ),
     ),
     SettingSpec(

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath, PureWindowsPath
-
 from subtitler.media.languages import parse_language
+from subtitler.security.paths import check_folder_list
 from subtitler.settings.registry import SettingSpec
 
 
 def _check_absolute(values: list[str]) -> None:
-    for item in values:
-        if not (PurePosixPath(item).is_absolute() or PureWindowsPath(item).is_absolute()):
-            raise ValueError(f"{item!r} is not an absolute path")
+    check_folder_list(values, windows=True)
 
 
 SPECS = [

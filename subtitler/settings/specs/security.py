@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from subtitler.security.paths import check_folder_list
 from subtitler.settings.registry import SettingSpec
 
 _HOST = re.compile(r"^(\*|\*?\.?[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])$")
@@ -29,9 +30,7 @@ def _check_origins(values: list[str]) -> None:
 
 
 def _check_paths(values: list[str]) -> None:
-    for item in values:
-        if not item.startswith("/") or "\x00" in item:
-            raise ValueError(f"{item!r} is not an absolute folder path")
+    check_folder_list(values)
 
 
 SPECS = [
@@ -153,7 +152,7 @@ SPECS = [
         default=60,
         minimum=1,
         maximum=10080,
-        description="How often the database runs PRAGMA quick_check for /health (minutes).",
+        description="How often the database runs PRAGMA integrity_check for /health (minutes).",
     ),
     SettingSpec(
         key="db_backup_hours",

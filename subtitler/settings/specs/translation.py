@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from subtitler.security.outbound import setting_check as outbound_setting_check
 from subtitler.settings.registry import SettingSpec
 
 PROVIDERS = ("none", "apertium", "ctranslate2", "openai", "libretranslate", "deepl")
@@ -24,6 +25,7 @@ def check_url(value: object) -> None:
         raise ValueError("must not carry credentials; use the key setting")
     if parts.query or parts.fragment:
         raise ValueError("must not have a query or fragment")
+    outbound_setting_check(text)
 
 
 def _check_languages(values: list[str]) -> None:
