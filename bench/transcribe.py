@@ -37,6 +37,7 @@ import platform
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -77,22 +78,22 @@ def say(message: str) -> None:
 
 
 # --- media -----------------------------------------------------------------------------------
-def wav_seconds(path: Path) -> float:
-    import wave
-
-    with wave.open(str(path)) as wav:
-        return wav.getnframes() / wav.getframerate()
+def media_seconds(path: Path) -> float:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return float(out.stdout.strip())
 
 
 def make_media(seconds: float) -> tuple[Path, Path, float]:
     """(long English mkv >= seconds, short warm-up mkv, long file's speech seconds), cached."""
     factory = MediaFactory(WORK / "media")
     clip = factory.concat([factory.speech(ENGLISH)])  # 16 kHz mono
-    copies = max(1, int(-(-seconds // wav_seconds(clip))))
-    joined = factory.concat([clip] * copies)
-    long_mkv = factory.mkv([Track(joined, language="eng")])
+    # The clip's mkv looped (ffmpeg -stream_loop, no re-encode): a 90-minute film in a second.
+    long_mkv = factory.looped(factory.mkv([Track(clip, language="eng")]), seconds=seconds)
     warm_mkv = factory.mkv([Track(factory.speech(WARM_TEXT), language="eng")])
-    return long_mkv, warm_mkv, wav_seconds(joined)
+    return long_mkv, warm_mkv, media_seconds(long_mkv)
 
 
 def link(source: Path, folder: Path, name: str) -> Path:
