@@ -223,7 +223,15 @@ def main() -> None:
     parser.add_argument("--speech-repeat", type=int, default=3)
     parser.add_argument("--long-pcm-hours", type=float, default=3.0)
     parser.add_argument("--only-long-pcm", action="store_true")
+    parser.add_argument("--status-seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--smoke", "--quick", action="store_true",
+        help="the smallest run (CI: it completes and prints its JSON; figures mean nothing)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.smoke:
+        args.upload_mb, args.speech_repeat, args.long_pcm_hours = 2, 1, 0.02
+        args.status_seconds = 1.0
     if args.only_long_pcm:
         only_long(args.long_pcm_hours)
         return
@@ -250,7 +258,7 @@ def main() -> None:
             busy = busy_job(http, busy_video)
             drained = drain(srv, key, args.upload_mb)
             log("/status latency while a job runs")
-            latency = status_latency(srv, 5.0)
+            latency = status_latency(srv, args.status_seconds)
             for j in http.get("/api/jobs", params={"page_size": 500}).json()["jobs"]:
                 if j["status"] in ("queued", "processing"):
                     http.post(f"/api/jobs/{j['id']}/cancel")

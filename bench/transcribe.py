@@ -37,6 +37,7 @@ import platform
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -65,6 +66,8 @@ from tests.speechgen import ENGLISH, MediaFactory, Track
 
 WORK = Path(tempfile.gettempdir()) / "subtitler-bench"
 PRESET = "balanced"
+# The preset as the daemon's settings hold it, with `--model` applied (None: the default).
+PRESET_VALUE: dict[str, Any] | None = None
 LANGUAGE = "en"  # what the pipeline passes for a track tagged eng
 WARM_TEXT = "Hello and welcome to the evening news. Thank you for listening."
 TERMINAL = ("completed", "failed", "cancelled")
@@ -75,22 +78,22 @@ def say(message: str) -> None:
 
 
 # --- media -----------------------------------------------------------------------------------
-def wav_seconds(path: Path) -> float:
-    import wave
-
-    with wave.open(str(path)) as wav:
-        return wav.getnframes() / wav.getframerate()
+def media_seconds(path: Path) -> float:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return float(out.stdout.strip())
 
 
 def make_media(seconds: float) -> tuple[Path, Path, float]:
     """(long English mkv >= seconds, short warm-up mkv, long file's speech seconds), cached."""
     factory = MediaFactory(WORK / "media")
     clip = factory.concat([factory.speech(ENGLISH)])  # 16 kHz mono
-    copies = max(1, int(-(-seconds // wav_seconds(clip))))
-    joined = factory.concat([clip] * copies)
-    long_mkv = factory.mkv([Track(joined, language="eng")])
+    # The clip's mkv looped (ffmpeg -stream_loop, no re-encode): a 90-minute film in a second.
+    long_mkv = factory.looped(factory.mkv([Track(clip, language="eng")]), seconds=seconds)
     warm_mkv = factory.mkv([Track(factory.speech(WARM_TEXT), language="eng")])
-    return long_mkv, warm_mkv, wav_seconds(joined)
+    return long_mkv, warm_mkv, media_seconds(long_mkv)
 
 
 def link(source: Path, folder: Path, name: str) -> Path:
@@ -110,6 +113,8 @@ def link(source: Path, folder: Path, name: str) -> Path:
 # --- raw faster-whisper ----------------------------------------------------------------------
 def default_options() -> TranscribeOptions:
     settings = {key: spec.default for key, spec in REGISTRY.items()}
+    if PRESET_VALUE is not None:
+        settings[f"preset_{PRESET}"] = PRESET_VALUE
     return TranscribeOptions.from_settings(settings, preset=PRESET)
 
 
@@ -412,8 +417,57 @@ def timed(label: str, fn: Callable[[], Any]) -> Any:
     return result
 
 
+class _Done(Exception):
+    """The --daemon-only run is over (skips the raw and backlog parts)."""
+
+
+def last_cue_end(path: Path) -> float | None:
+    import pysubs2
+
+    subs = pysubs2.load(str(path))
+    return max((event.end for event in subs), default=0) / 1000 if len(subs) else None
+
+
+def film_run(
+    daemon: Daemon, long_mkv: Path, media_dir: Path, speech_seconds: float
+) -> dict[str, Any]:
+    """One long file through the daemon path (one warm CPU worker): did it complete on its first
+    run (no requeue, no worker restart), how fast, and does its subtitle reach the end?"""
+    [worker] = daemon.call("GET", "/api/workers")
+    path = link(long_mkv, media_dir, "film.mkv")
+    server_pid = daemon.server.proc.pid
+    worker0, server0 = cpu_seconds(int(worker["pid"])), cpu_seconds(server_pid)
+    started = time.perf_counter()
+    ended, job = daemon.wait(daemon.enqueue(path), timeout=6 * 3600)
+    wall = ended - started
+    [after] = daemon.call("GET", "/api/workers")
+    log = [str(line.get("message")) for line in daemon.log(job["id"])]
+    output = Path(job["output_path"]) if job.get("output_path") else None
+    last = last_cue_end(output) if output is not None and output.is_file() else None
+    return {
+        "status": job["status"],
+        "error": job.get("error_message") or job.get("error"),
+        "wall_s": round(wall, 2),
+        "realtime_factor": round(speech_seconds / wall, 2),
+        "processing_time_seconds": job.get("processing_time_seconds"),
+        "segments_count": job.get("segments_count"),
+        "recovered_count": job.get("recovered_count"),
+        "requeued": sum("requeued" in m for m in log),
+        "worker_restarted": after["pid"] != worker["pid"],
+        "worker_cpu_s": round(cpu_seconds(int(after["pid"])) - worker0, 1)
+        if after["pid"] == worker["pid"] else None,
+        "server_cpu_s": round(cpu_seconds(server_pid) - server0, 1),
+        "server_rss_mb": round(psutil.Process(server_pid).memory_info().rss / 2**20, 1),
+        "last_cue_end_s": last,
+        "file_seconds": round(speech_seconds, 1),
+        "last_cue_within_final_minute": last is not None and last >= speech_seconds - 60,
+        "peak_rss_mb_worker": {k: round(v, 1) for k, v in daemon.rss.peaks.items()},
+    }  # fmt: skip
+
+
 # --- main ------------------------------------------------------------------------------------
 def main() -> None:
+    global PRESET, PRESET_VALUE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=5.0, help="length of the speech file")
     parser.add_argument("--backlog", type=int, default=4, help="files queued at once")
@@ -423,9 +477,27 @@ def main() -> None:
         help="niceness of the raw process (default: the workers' own, %(default)s)",
     )  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="1-minute file, backlog 2, 1 run")
+    parser.add_argument(
+        "--smoke", action="store_true",
+        help="the smallest run, tiny.en (CI: it completes and prints its JSON; no figures)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--daemon-only", action="store_true",
+        help="only the long file through the daemon (one warm CPU worker), no raw runs and no "
+        "backlog: a film's path, e.g. --minutes 90 --daemon-only",
+    )  # fmt: skip
+    parser.add_argument("--preset", default=PRESET, choices=("fast", "balanced", "best"))
+    parser.add_argument("--model", help="the preset with this model instead (e.g. tiny.en)")
     args = parser.parse_args()
     if args.quick:
         args.minutes, args.backlog, args.repeat = 1.0, 2, 1
+    if args.smoke:
+        args.minutes, args.backlog, args.repeat = 0.25, 1, 1
+        args.model = args.model or "tiny.en"
+    PRESET = args.preset
+    if args.model:
+        preset = dict(REGISTRY[f"preset_{PRESET}"].default)
+        PRESET_VALUE = preset | {"model": args.model}
 
     configure_hub(allow_download=False)
     cores = os.cpu_count() or 1
@@ -477,10 +549,27 @@ def main() -> None:
     raw: RawProcess | None = None
     daemon: Daemon | None = None
     try:
+        if args.daemon_only:
+            say(f"starting the daemon ({run_dir / 'data'})")
+            daemon = film = Daemon(run_dir / "data")
+            if PRESET_VALUE is not None:
+                film.call("PUT", f"/api/settings/preset_{PRESET}", json={"value": PRESET_VALUE})
+            out["daemon_settings"] = {"preset": film.setting(f"preset_{PRESET}")}
+            timed("daemon: pool of 1 CPU worker", lambda: film.start_pool(1))
+            film.rss.active.set()
+            timed("daemon: warm-up job", lambda: warm_workers(film, media_dir, warm_mkv, 1))
+            out["film"] = timed(
+                "daemon: the long file", lambda: film_run(film, long_mkv, media_dir, speech_seconds)
+            )
+            if out["film"]["status"] != "completed" or out["film"]["worker_restarted"]:
+                out["error"] = f"the long file did not complete first time: {out['film']}"
+            raise _Done
         raw = timed("raw: load model", lambda: RawProcess(model_dir, options, cores, args.raw_nice))
         raw.run(warm_mkv)  # warm-up, as the daemon's worker gets one short job
         say(f"starting the daemon ({run_dir / 'data'})")
         daemon = Daemon(run_dir / "data")
+        if PRESET_VALUE is not None:
+            daemon.call("PUT", f"/api/settings/preset_{PRESET}", json={"value": PRESET_VALUE})
         daemon_settings = {
             "preset": daemon.setting(f"preset_{PRESET}"),
             "vad_filter": daemon.setting("vad_filter"),
@@ -623,6 +712,8 @@ def main() -> None:
         out["peak_rss_mb_per_worker"] = round(
             max([*out["peak_rss_mb_single"].values(), *out["peak_rss_mb_pool"].values()]), 1
         )
+    except _Done:
+        pass
     except Exception as exc:  # still print what was measured
         out["error"] = f"{type(exc).__name__}: {exc}"
         out["server_log"] = str(daemon.server.log_path) if daemon is not None else None

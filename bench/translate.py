@@ -120,7 +120,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cues", type=int, default=400)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--smoke", "--quick", action="store_true",
+        help="the smallest run (CI: it completes and prints its JSON; figures mean nothing)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.smoke:
+        args.cues, args.repeat = 20, 1
     texts = cues(args.cues)
     out: dict[str, Any] = {"providers": {}}
     out["providers"]["apertium"] = rate(defaults(translation_provider="apertium"), texts)

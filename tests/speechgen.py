@@ -7,6 +7,7 @@ its arguments, so a clip used by several tests is generated once.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import shutil
 import subprocess
@@ -152,6 +153,16 @@ class MediaFactory:
             if not named.exists():
                 shutil.copyfile(path, named)
             return named
+        return path
+
+    def looped(self, source: Path, *, seconds: float) -> Path:
+        """`source` again and again to at least `seconds` (ffmpeg -stream_loop, no re-encode):
+        feature-length media in seconds of work."""
+        loops = max(0, math.ceil(seconds / _duration(source)) - 1)
+        path, cached = self._path("loop", str(source), loops, ext=source.suffix.lstrip("."))
+        if not cached:
+            _run(["ffmpeg", "-v", "error", "-y", "-stream_loop", str(loops), "-i", str(source),
+                  "-map", "0", "-c", "copy", str(path)])  # fmt: skip
         return path
 
     def truncated(self, source: Path, *, keep: float = 0.4) -> Path:

@@ -207,6 +207,21 @@ class WrittenSubtitle(Base):
     )
 
 
+class SubtitleWriteIntent(Base):
+    """A subtitle a job is about to write, recorded before the file is renamed into place and
+    removed when its `written_subtitles` record is made (see subtitler.subtitles.registry)."""
+
+    __tablename__ = "subtitle_write_intents"
+    __table_args__ = (Index("ix_subtitle_write_intents_media", "media_path"),)
+
+    path: Mapped[str] = mapped_column(Text, primary_key=True)
+    job_id: Mapped[str | None] = mapped_column(String(32))
+    media_path: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
 def subtitle_uid(path: str) -> str:
     return hashlib.sha1(path.encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
 

@@ -11,7 +11,7 @@ import contextlib
 import errno
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -133,13 +133,17 @@ def write_error(exc: OSError, path: Path) -> PrecheckFailed:
     return PrecheckFailed(f"writing {path.name} failed: {exc.strerror or exc}", code=code)
 
 
-def write_subtitle(path: Path, text: str, *, media: Path) -> str:
+def write_subtitle(
+    path: Path, text: str, *, media: Path, before_replace: Callable[[str], None] | None = None
+) -> str:
     """Write atomically with the errors mapped to job codes; the media must still exist after
-    the rename, else the subtitle is removed (no orphan beside a deleted video)."""
+    the rename, else the subtitle is removed (no orphan beside a deleted video).
+    `before_replace(sha256)`: see `write_atomic`."""
     if not media.is_file():
         raise media_not_found(media)
     try:
-        sha = write_atomic(path, text)  # removes its own temp file when it fails
+        # removes its own temp file when it fails
+        sha = write_atomic(path, text, before_replace=before_replace)
     except OSError as exc:
         raise write_error(exc, path) from exc
     if not media.is_file():

@@ -45,9 +45,15 @@ def ensure_writable(
     )
 
 
-def write_atomic(path: Path, content: str | bytes) -> str:
-    """Write `content` (str as UTF-8) to `path` atomically; return its sha256 hex digest."""
+def write_atomic(
+    path: Path, content: str | bytes, *, before_replace: Callable[[str], None] | None = None
+) -> str:
+    """Write `content` (str as UTF-8) to `path` atomically; return its sha256 hex digest.
+
+    `before_replace(sha256)` runs once the data is safely in the temp file and before it is
+    renamed into place: the moment to record that subtitler is writing this file."""
     data = content.encode("utf-8") if isinstance(content, str) else content
+    digest = hashlib.sha256(data).hexdigest()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
     tmp = Path(tmp_name)
@@ -57,6 +63,8 @@ def write_atomic(path: Path, content: str | bytes) -> str:
             fh.flush()
             os.fsync(fh.fileno())
         tmp.chmod(0o644)
+        if before_replace is not None:
+            before_replace(digest)
         tmp.replace(path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -64,7 +72,7 @@ def write_atomic(path: Path, content: str | bytes) -> str:
         raise
     _fsync_dir(path.parent)
     logger.debug("wrote %s (%d bytes)", path, len(data))
-    return hashlib.sha256(data).hexdigest()
+    return digest
 
 
 def remove_stale_temp_files(folder: Path) -> int:

@@ -98,7 +98,12 @@ def run_subtitle_translation(
     text = render_translated(translated, fmt=output.fmt, language=target)
     if reporter.cancelled():
         raise SubtitlerError("cancelled before writing", code="cancelled")
-    sha = write_atomic(path, text)
+    intend = getattr(reporter, "intend_write", None)  # a worker process's reporter has it
+    sha = write_atomic(
+        path, text,
+        before_replace=(lambda digest: intend(str(path), digest, target))
+        if intend is not None else None,
+    )  # fmt: skip
     reporter.log(f"wrote {len(translated)} cues to {path}")
     reporter.progress(99.0, stage=Stage.FINALIZING)
     return {

@@ -93,6 +93,16 @@ class Reporter:
                     return answer
         return None
 
+    def intend_write(self, path: str, sha256: str, language: str | None) -> None:
+        """Before a subtitle is renamed into place: have the supervisor record that this job
+        writes it (see subtitler.subtitles.registry). Waits for the record, but not for ever:
+        without an answer the file is written anyway, and the DONE records it as before."""
+        answer = self.request(
+            msg.WRITING, {"path": path, "sha256": sha256, "language": language}, timeout=60.0
+        )
+        if answer is None:
+            logger.warning("job %s: the intent to write %s was not acknowledged", self.job_id, path)
+
     def cancelled(self) -> bool:
         """Poll the pipe for a cancel (or stop) addressed to this job; cheap, non-blocking."""
         if self._cancelled:

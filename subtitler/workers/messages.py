@@ -22,6 +22,8 @@ DONE = "done"  # payload: {"job_id", "result": fields to store}
 FAILED = "failed"  # payload: {"job_id", "error", "error_code", "fields"}
 CANCELLED = "cancelled"  # payload: {"job_id"}
 CACHE_GET = "cache_get"  # payload: {"job_id", "request_id", "key", "texts"} -> REPLY {"found"}
+WRITING = "writing"  # payload: {"job_id", "request_id", "path", "sha256", "language"} -> REPLY
+# (sent before the subtitle is renamed into place; the REPLY says its intent is recorded)
 CACHE_PUT = "cache_put"  # payload: {"job_id", "key", "pairs": [[text, translation], ...]}
 
 Message = tuple[str, Any]

@@ -236,7 +236,12 @@ class JobRunner:
                       duration=duration)  # fmt: skip
         if check_cancel():
             raise Cancelled("cancelled before writing")
-        sha = write_subtitle(path, text, media=media)
+        intend = getattr(reporter, "intend_write", None)  # a worker process's reporter has it
+        sha = write_subtitle(
+            path, text, media=media,
+            before_replace=(lambda digest: intend(str(path), digest, out_language))
+            if intend is not None else None,
+        )  # fmt: skip
         reporter.log(f"wrote {len(cues)} cues to {path}")
         reporter.progress(_STAGE_END[Stage.WRITING], stage=Stage.FINALIZING)
         return {

@@ -15,8 +15,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
 from subtitler.cluster.paths import PathMapper
@@ -28,8 +28,10 @@ from subtitler.jobs.results import JobResults
 from subtitler.jobs.schemas import job_payload
 from subtitler.security.spawn import make_spawn_safe
 from subtitler.subtitles.registry import WrittenSubtitles
+from subtitler.subtitles.writer import file_sha256
 from subtitler.translation.cache_store import TranslationCacheStore
 from subtitler.workers import messages as msg
+from subtitler.workers.channel import EOF_MESSAGE, WorkerChannel
 from subtitler.workers.child import worker_main
 
 logger = logging.getLogger(__name__)
@@ -41,7 +43,8 @@ RESTART_WINDOW = 60.0  # ... within this many seconds, then status "error"
 # only looks at the cancel flag between batches, and a cancel must take effect within 5 s.
 CANCEL_GRACE = 2.0
 CLAIM_POLL = 2.0  # seconds between claims when idle and nothing woke us
-EOF_MESSAGE = ("eof", None)
+# Seconds the reader gets to hand over what a dead process sent before its end is read as a crash.
+DRAIN_GRACE = 5.0
 
 
 @dataclass
@@ -66,6 +69,9 @@ class WorkerState:
 
 
 class SupervisedWorker:
+    # What the worker process runs: worker_main(conn, worker_id, device, device_index, log_level)
+    child_main = staticmethod(worker_main)
+
     def __init__(
         self,
         spec: WorkerSpec,
@@ -94,7 +100,7 @@ class SupervisedWorker:
         self._paths = paths or PathMapper()
         self._announced: tuple[Any, ...] = ()
         self._proc: BaseProcess | None = None
-        self._conn: Connection | None = None
+        self._channel: WorkerChannel | None = None
         self._inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._draining = False
@@ -177,9 +183,7 @@ class SupervisedWorker:
         self.state.current_job_id, self.state.progress, self.state.eta = job.id, 0.0, None
         self._announce()
         settings = self._snapshot()
-        written = await retrying(
-            partial(self._written.for_media, job.file_path), what=f"{self.worker_id} reading"
-        )
+        written = await retrying(partial(self._written_for, job), what=f"{self.worker_id} reading")
         if not await after_claim_precheck(
             self._queue, job, settings=settings, written=written, paths=self._paths
         ):
@@ -200,22 +204,35 @@ class SupervisedWorker:
             )
         )
         self._cancel_deadline = None
+        stall_limit = float(settings.get("job_stall_seconds") or 0)
+        last_heard = time.monotonic()
+        died_at: float | None = None
         try:
             while True:
                 try:
                     kind, payload = await asyncio.wait_for(self._inbox.get(), 0.5)
                 except TimeoutError:
+                    now = time.monotonic()
                     if not self._alive():
+                        # What it sent before dying is read first: the reader ends with an EOF.
+                        died_at = died_at or now
+                        if self._channel is not None and now - died_at <= DRAIN_GRACE:
+                            continue
                         kind, payload = EOF_MESSAGE
-                    elif self._cancel_deadline and time.monotonic() > self._cancel_deadline:
+                    elif self._cancel_deadline and now > self._cancel_deadline:
                         logger.info(
                             "%s: killing the process to stop job %s", self.worker_id, job.id
                         )
                         self._planned_restart = True
                         await self._kill(immediate=True)
                         return
+                    elif stall_limit > 0 and now - last_heard > stall_limit:
+                        await self._on_stall(job, now - last_heard)
+                        return
                     else:
                         continue
+                if kind != msg.PROGRESS or _moved(self.state, payload):
+                    last_heard = time.monotonic()  # a tick repeating the same figure is not
                 if kind == msg.PROGRESS:
                     try:
                         still_mine = await self._queue.report_progress(
@@ -239,33 +256,18 @@ class SupervisedWorker:
                     answer = await self._translation_cache.handle(kind, payload)
                     if answer is not None:
                         self._send((msg.REPLY, answer))
+                elif kind == msg.WRITING:
+                    await retrying(partial(
+                        self._written.intend, path=self._paths.to_queue(payload["path"]),
+                        sha256=payload["sha256"], job_id=job.id, media_path=job.file_path,
+                        language=payload.get("language"),
+                    ), what=f"{self.worker_id} recording what {job.id} writes")  # fmt: skip
+                    self._send((msg.REPLY, {"request_id": payload["request_id"], "ok": True}))
                 elif kind == msg.LOG:
                     with contextlib.suppress(*TRANSIENT_TYPES):
                         await self._queue.log(job.id, payload["message"], level=payload["level"])
                 elif kind == msg.DONE:
-                    result = dict(payload["result"])
-                    if result.get("output_path"):  # recorded in the queue's form
-                        result["output_path"] = self._paths.to_queue(result["output_path"])
-                    sha = result.pop("output_sha256", None)
-                    language = result.pop("output_language", None)
-                    await store_outcome(
-                        job, result, results=self._results, written=written, paths=self._paths
-                    )
-                    if sha and result.get("output_path"):
-                        await retrying(partial(
-                            self._written.record, path=result["output_path"], sha256=sha,
-                            job_id=job.id, media_path=job.file_path, language=language,
-                        ), what=f"{self.worker_id} recording {job.id}")  # fmt: skip
-                    if self.spec.worker_type == "gpu" and self.state.pid:
-                        result["vram_used_mb"] = await asyncio.to_thread(
-                            self._vram_probe, self.state.pid
-                        )
-                    finished = await retrying(
-                        partial(self._queue.complete, job.id, worker_id=self.worker_id, **result),
-                        what=f"{self.worker_id} completing {job.id}",
-                    )
-                    if finished is not None:
-                        self.state.jobs_completed += 1
+                    await self._on_done(job, payload, written)
                     return
                 elif kind == msg.FAILED:
                     await retrying(partial(
@@ -273,6 +275,8 @@ class SupervisedWorker:
                         error=payload["error"], error_code=payload["error_code"],
                         **payload.get("fields", {}),
                     ), what=f"{self.worker_id} failing {job.id}")  # fmt: skip
+                    with contextlib.suppress(*TRANSIENT_TYPES):
+                        await self._written.discard_intents(job.id)
                     self.state.jobs_failed += 1
                     return
                 elif kind == msg.CANCELLED:
@@ -285,6 +289,65 @@ class SupervisedWorker:
             self.state.current_job_id = None
             self.state.progress = self.state.eta = self.state.stage = None
 
+    async def _written_for(self, job: Job) -> dict[str, str]:
+        """{subtitle path: sha256} of the subtitles of this media that are ours: the recorded
+        ones, and those a job was about to write when it crashed (its intent) and that are on
+        disk with the hash it announced."""
+        written = await self._written.for_media(job.file_path)
+        intents = await self._written.intents_for_media(job.file_path)
+        if not intents:
+            return written
+
+        def on_disk() -> dict[str, str]:
+            found = {}
+            for path, sha in intents.items():
+                with contextlib.suppress(OSError):
+                    if file_sha256(Path(self._paths.to_local(path))) == sha:
+                        found[path] = sha
+            return found
+
+        return written | await asyncio.to_thread(on_disk)
+
+    async def _on_done(self, job: Job, payload: dict[str, Any], written: dict[str, str]) -> None:
+        result = dict(payload["result"])
+        if result.get("output_path"):  # recorded in the queue's form
+            result["output_path"] = self._paths.to_queue(result["output_path"])
+        sha = result.pop("output_sha256", None)
+        language = result.pop("output_language", None)
+        await store_outcome(
+            job, result, results=self._results, written=written, paths=self._paths
+        )
+        if sha and result.get("output_path"):
+            await retrying(partial(
+                self._written.record, path=result["output_path"], sha256=sha,
+                job_id=job.id, media_path=job.file_path, language=language,
+            ), what=f"{self.worker_id} recording {job.id}")  # fmt: skip
+        if self.spec.worker_type == "gpu" and self.state.pid:
+            result["vram_used_mb"] = await asyncio.to_thread(self._vram_probe, self.state.pid)
+        finished = await retrying(
+            partial(self._queue.complete, job.id, worker_id=self.worker_id, **result),
+            what=f"{self.worker_id} completing {job.id}",
+        )
+        if finished is not None:
+            self.state.jobs_completed += 1
+
+    async def _on_stall(self, job: Job, silent_for: float) -> None:
+        """No word from the process for `job_stall_seconds`: it is stuck (a hung decoder, a
+        stopped process). Kill it, and count it as a crash of this job, like a death."""
+        logger.error(
+            "%s: no progress on job %s for %.0f s; restarting the worker",
+            self.worker_id, job.id, silent_for,
+        )  # fmt: skip
+        with contextlib.suppress(*TRANSIENT_TYPES):
+            await self._queue.log(
+                job.id,
+                f"no progress for {silent_for:.0f} s (job_stall_seconds): worker restarted",
+                level="warning",
+            )
+        await self._kill(immediate=True)
+        await self._on_crash(job, reason=f"{self.worker_id} made no progress for "
+                                         f"{silent_for:.0f} s (stalled)")  # fmt: skip
+
     def _local_paths(self, written: Any) -> Any:
         """The registry of written subtitles holds queue paths; the child reads local ones."""
         if self._paths.identity:
@@ -295,12 +358,12 @@ class SupervisedWorker:
             return [self._paths.to_local(p) if isinstance(p, str) else p for p in written]
         return written
 
-    async def _on_crash(self, job: Job) -> None:
+    async def _on_crash(self, job: Job, *, reason: str | None = None) -> None:
         code = self._proc.exitcode if self._proc is not None else None
         what = f"{self.worker_id} recording the crash of {job.id}"
         crashes = await retrying(partial(self._queue.record_crash, job.id), what=what)
         self._crashed_jobs[job.id] = crashes
-        reason = f"{self.worker_id} process died (exit code {code})"
+        reason = reason or f"{self.worker_id} process died (exit code {code})"
         logger.error("%s while running job %s", reason, job.id)
         if crashes >= 2:
             await retrying(partial(
@@ -342,16 +405,18 @@ class SupervisedWorker:
         device = "cuda" if self.spec.worker_type == "gpu" else "cpu"
         make_spawn_safe()  # the child must not re-run an unguarded entry script
         proc = _CTX.Process(
-            target=worker_main,
+            target=self.child_main,
             args=(child_conn, self.worker_id, device, self.spec.device_id or 0, self._log_level),
             name=self.worker_id,
             daemon=True,
         )
         proc.start()  # on the loop's thread: the child's death signal is tied to this thread
         child_conn.close()
-        self._proc, self._conn = proc, parent_conn
+        self._proc = proc
         self._inbox = asyncio.Queue()
-        asyncio.get_running_loop().add_reader(parent_conn.fileno(), self._on_readable)
+        self._channel = WorkerChannel(
+            parent_conn, self._inbox, loop=asyncio.get_running_loop(), name=self.worker_id
+        )
         try:
             kind, payload = await asyncio.wait_for(self._inbox.get(), 120)
         except TimeoutError:
@@ -366,37 +431,19 @@ class SupervisedWorker:
         self._announce()
         return True
 
-    def _on_readable(self) -> None:
-        conn = self._conn
-        if conn is None:
-            return
-        try:
-            while conn.poll():
-                self._inbox.put_nowait(conn.recv())
-        except (EOFError, OSError):
-            asyncio.get_running_loop().remove_reader(conn.fileno())
-            self._inbox.put_nowait(EOF_MESSAGE)
-
     def _send(self, message: msg.Message) -> None:
-        if self._conn is None:
-            return
-        try:
-            self._conn.send(message)
-        except (BrokenPipeError, OSError):
-            self._inbox.put_nowait(EOF_MESSAGE)
+        if self._channel is not None:
+            self._channel.send(message)  # a broken pipe: the reader reports the EOF
 
     async def _kill(self, *, immediate: bool = False) -> None:
-        conn, proc = self._conn, self._proc
-        self._conn = None
+        channel, proc = self._channel, self._proc
+        self._channel = None
         if immediate and proc is not None and proc.is_alive():
             proc.kill()
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                asyncio.get_running_loop().remove_reader(conn.fileno())
+        if channel is not None:
             if not immediate:
-                with contextlib.suppress(Exception):
-                    conn.send((msg.STOP, None))
-            conn.close()
+                channel.send((msg.STOP, None))
+            await asyncio.to_thread(channel.close)
         if proc is not None and proc.is_alive():
             await asyncio.to_thread(proc.join, 2.0)
             if proc.is_alive():
@@ -426,3 +473,13 @@ class SupervisedWorker:
             "pid": self.state.pid,
             "error": self.state.error,
         }
+
+
+def _moved(state: WorkerState, progress: dict[str, Any]) -> bool:
+    """Whether a PROGRESS message says more than the last one (a stalled job's progress ticker
+    repeats its last guess)."""
+    return bool(
+        progress["stage"] != state.stage
+        or state.progress is None
+        or (progress["progress"] or 0.0) > state.progress
+    )

@@ -31,4 +31,18 @@ SPECS = [
             "Written back by the Workers API."
         ),
     ),
+    SettingSpec(
+        key="job_stall_seconds",
+        category="workers",
+        value_type="integer",
+        default=900,
+        minimum=0,
+        maximum=86_400,
+        advanced=True,
+        description=(
+            "A worker that reports no progress on its job for this many seconds is stuck: it is "
+            "restarted and the job queued again, counted as a crash of that job (a job that "
+            "crashes its worker twice fails). 0 turns the check off."
+        ),
+    ),
 ]
