@@ -314,9 +314,7 @@ class SupervisedWorker:
             result["output_path"] = self._paths.to_queue(result["output_path"])
         sha = result.pop("output_sha256", None)
         language = result.pop("output_language", None)
-        await store_outcome(
-            job, result, results=self._results, written=written, paths=self._paths
-        )
+        await store_outcome(job, result, results=self._results, written=written, paths=self._paths)
         if sha and result.get("output_path"):
             await retrying(partial(
                 self._written.record, path=result["output_path"], sha256=sha,
