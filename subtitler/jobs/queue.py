@@ -468,6 +468,8 @@ class JobQueue:
     def _publish_update(self, job: Job, *fields: str) -> None:
         payload = job_payload(job)
         changed = {name: payload[name] for name in fields if name in payload}
+        if "status" in changed:  # the Library follows its files, toasts name them
+            changed |= {"file_path": job.file_path, "file_name": job.file_name}
         self._bus.publish("job_updated", {"id": job.id, **changed})
 
 

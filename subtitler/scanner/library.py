@@ -24,6 +24,7 @@ from subtitler.db import Database
 from subtitler.db.models import Job, WrittenSubtitle
 from subtitler.errors import BadRequest, NotFound
 from subtitler.jobs.states import JobStatus, Task
+from subtitler.library.verdict import FileState, LiveJob
 from subtitler.media.probe import MediaInfo
 from subtitler.media.sidecars import find_sidecars
 from subtitler.scanner.cache import (
@@ -59,6 +60,19 @@ class History:
     produced: Produced = field(default_factory=dict)
     active: set[DedupKey] = field(default_factory=set)
     ended: dict[DedupKey, int] = field(default_factory=dict)
+    # For the verdict (subtitler.library.verdict): our subtitles' languages, the queued or
+    # processing job, and the audio languages jobs detected (audio track -> language).
+    ours: dict[str, set[str]] = field(default_factory=dict)
+    live: dict[str, LiveJob] = field(default_factory=dict)
+    detected: dict[str, dict[int | None, str]] = field(default_factory=dict)
+
+    def state(self, path: str) -> FileState:
+        return FileState(
+            produced=self.produced.get(path, set()),
+            ours=self.ours.get(path, set()),
+            live=self.live.get(path),
+            detected=self.detected.get(path, {}),
+        )
 
     def holds(self, key: DedupKey, *, mtime_ns: int) -> str | None:
         """Why a request with `key` for a file of `mtime_ns` needs no new job (None: it does)."""
@@ -217,6 +231,11 @@ class MediaLibrary:
             Job.status,
             Job.created_at,
             Job.error,
+            Job.id,
+            Job.rule_name,
+            Job.source_lang,
+            Job.error_code,
+            Job.options,
         )
         written = select(
             WrittenSubtitle.media_path,
@@ -225,12 +244,33 @@ class MediaLibrary:
             Job.transcribe_or_translate,
         ).outerjoin(Job, Job.id == WrittenSubtitle.job_id)
         async with self._db.read() as session:
-            job_rows = (await session.execute(jobs.where(where(Job.file_path)))).all()
+            job_rows = (
+                await session.execute(jobs.where(where(Job.file_path)).order_by(Job.created_at))
+            ).all()
             written_rows = (
                 await session.execute(written.where(where(WrittenSubtitle.media_path)))
             ).all()
-        for path, target, task, status, created, error in job_rows:
+        for (
+            path,
+            target,
+            task,
+            status,
+            created,
+            error,
+            job_id,
+            rule,
+            source,
+            code,
+            opts,
+        ) in job_rows:
             key = (path, target or "", "")  # the output, whatever the task (see dedup_key)
+            if status in (JobStatus.QUEUED, JobStatus.PROCESSING):
+                hist.live[path] = LiveJob(id=job_id, status=status, rule_name=rule)
+            if source and (status == JobStatus.COMPLETED or code == "rule_language_mismatch"):
+                track = (opts or {}).get("audio_track") if isinstance(opts, dict) else None
+                hist.detected.setdefault(path, {})[track if isinstance(track, int) else None] = (
+                    source
+                )
             if status in _LIVE:
                 hist.active.add(key)
                 if status == JobStatus.COMPLETED:
@@ -245,6 +285,7 @@ class MediaLibrary:
             if task is not None:
                 done.add((target, task))
             if language:  # the file exists in this language, whatever task wrote it
+                hist.ours.setdefault(media_path, set()).add(language)
                 tasks = (task,) if task else (Task.TRANSCRIBE, Task.TRANSLATE)
                 done.update((language, t) for t in tasks)
         return hist
