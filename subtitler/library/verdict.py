@@ -20,7 +20,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from subtitler.media.probe import MediaInfo
-from subtitler.rules.engine import RuleEvaluation, RuleLike, UnknownLanguagePolicy, explain
+from subtitler.rules.engine import (
+    JobRequest,
+    RuleEvaluation,
+    RuleLike,
+    UnknownLanguagePolicy,
+    explain,
+)
 
 WANTED, DONE, NO_MATCH, NO_RULES, PROBE_FAILED = (
     "wanted",
@@ -58,7 +64,7 @@ class Verdict:
     evaluations: tuple[RuleEvaluation, ...] = ()
 
     @property
-    def jobs(self) -> list[object]:
+    def jobs(self) -> list[JobRequest]:
         return [e.job for e in self.evaluations if e.job is not None]
 
 

@@ -62,7 +62,7 @@ def test_untagged_audio_detected_as_another_language_is_a_skip_not_a_job() -> No
     assert after.verdict == "no_match" and "deu" in (after.reason or "")
     assert detected_languages(UNTAGGED, {0: "deu"}) == ["deu"]
     # the scanner plans with the same knowledge: no job re-queued for it
-    found = {UNTAGGED.path: {0: "deu"}}
+    found: dict[str, dict[int | None, str]] = {UNTAGGED.path: {0: "deu"}}
     requests, matched, _ = plan([ENGLISH_AUDIO], [UNTAGGED], {}, POLICY, detected=found)
     assert (requests, matched) == ([], 0)
 
