@@ -183,7 +183,11 @@ class RulesService:
         history = await self._library.history(roots=roots)
         policy = UnknownLanguagePolicy.from_settings(self._settings)
         this_id = getattr(rule, "id", None)
-        competing = [r for r in await self.list_rules(enabled_only=True) if r.id != this_id]
+        competing = [  # names are unique: an edited rule's saved self does not compete
+            r
+            for r in await self.list_rules(enabled_only=True)
+            if r.id != this_id and r.name != rule.name
+        ]
         mine = rule.model_copy(update={"enabled": True})
         everyone = [*competing, mine]
         matches: list[PreviewFile] = []

@@ -44,6 +44,7 @@ DedupKey = tuple[str, str, str]
 GONE_REASON = "media file gone"  # how the watcher's cancels start: they never block a new job
 PROBE_BATCH = 250  # files probed (and handed to the scan) at a time
 _LIVE = (JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.COMPLETED)
+LANGUAGE_SKIP = "rule_language_mismatch"
 
 
 @dataclass
@@ -275,7 +276,9 @@ class MediaLibrary:
                 hist.active.add(key)
                 if status == JobStatus.COMPLETED:
                     hist.produced.setdefault(path, set()).add((target, task))
-            elif not (error or "").startswith(GONE_REASON):  # failed, or cancelled by a user
+            elif not (error or "").startswith(GONE_REASON) and code != LANGUAGE_SKIP:
+                # failed, or cancelled by a user (a language mismatch is no poison: with the
+                # detected language the rules see the file as it is, another rule may want it)
                 ns = int(created.replace(tzinfo=UTC).timestamp() * 1e9)
                 hist.ended[key] = max(ns, hist.ended.get(key, 0))
         for media_path, language, target, task in written_rows:

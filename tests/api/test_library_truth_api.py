@@ -1,0 +1,141 @@
+"""Issue 18: the Library is the truth. Real SQLite daemon, real media (ffmpeg), the queue driven
+like a worker would: a file that got our subtitle reads Done (and the Done filter counts it),
+untagged audio detected as another language than the rule wants is a skip with the reason (not
+a failure, never re-queued), rows follow job events, the rule preview names the winning rule."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from subtitler.daemon import Daemon
+from subtitler.subtitles.registry import WrittenSubtitles
+from tests.mediagen import Audio, Spec, make_media, write_srt
+
+EVERYTHING = {  # the wizard's default rule
+    "name": "Subtitles for everything",
+    "priority": 0,
+    "conditions": {"missing_external_subtitle_lang": "eng"},
+    "action": {"action_type": "transcribe", "target_language": "eng", "quality_preset": "fast"},
+}
+ENGLISH_AUDIO = {
+    "name": "English audio",
+    "priority": 5,
+    "conditions": {"audio_language_is": "eng", "missing_external_subtitle_lang": "eng"},
+    "action": {"action_type": "transcribe", "target_language": "eng"},
+}
+
+
+@pytest.fixture
+def lib(tmp_path: Path) -> Path:
+    root = tmp_path / "lib"
+    make_media(root / "Tagged.mkv", Spec(audio=(Audio(language="eng"),)))
+    make_media(root / "Untagged.mkv", Spec(audio=(Audio(),)))
+    make_media(root / "Users.mkv", Spec(audio=(Audio(language="eng"),)))
+    write_srt(root / "Users.en.srt")
+    return root
+
+
+async def _rows(client: httpx.AsyncClient, **params: Any) -> dict[str, dict[str, Any]]:
+    body = (await client.get("/api/library", params=params)).json()
+    return {i["name"]: i for i in body["items"]}
+
+
+async def _until(client: httpx.AsyncClient, name: str, verdict: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 10
+    while True:
+        row = (await _rows(client))[name]
+        if row["verdict"] == verdict or time.monotonic() > deadline:
+            return row
+        await asyncio.sleep(0.05)
+
+
+async def test_library_verdicts_follow_the_jobs(
+    client: httpx.AsyncClient, daemon: Daemon, lib: Path
+) -> None:
+    assert (await client.put("/api/settings/library_paths", json={"value": [str(lib)]})).is_success
+    for rule in (EVERYTHING, ENGLISH_AUDIO):
+        assert (await client.post("/api/scan-rules", json=rule)).status_code == 201
+
+    # the preview of the wizard's rule: it matches two files, but the higher-priority rule
+    # takes both outputs, exactly as the scan decides
+    preview = (await client.post("/api/scan-rules/preview", json=EVERYTHING)).json()
+    assert preview["matched_files"] == 2 and preview["would_queue"] == 0
+    assert {f["winning_rule_name"] for f in preview["files"]} == {"English audio"}
+    assert all(f["job"] is None for f in preview["files"])
+
+    scan = (await client.post("/api/scanner/scan", json={})).json()
+    assert scan["jobs_created"] == 2
+    rows = await _rows(client)
+    assert rows["Tagged.mkv"]["verdict"] == "wanted"
+    assert rows["Tagged.mkv"]["last_job"]["status"] == "queued"
+    users = rows["Users.mkv"]
+    assert users["verdict"] == "no_match" and users["subtitles"]["external"] == ["eng"]
+
+    rules = {r["name"]: r["id"] for r in (await client.get("/api/scan-rules")).json()}
+    toggled = await client.post(f"/api/scan-rules/{rules[EVERYTHING['name']]}/toggle")
+    assert toggled.json()["enabled"] is False  # only "English audio" for now
+    events = daemon.bus.subscribe({"library_updated"})
+    jobs = {}
+    for _ in range(2):
+        job = await daemon.queue.claim(worker_id="w1")
+        assert job is not None
+        jobs[Path(job.file_path).name] = job
+
+    # Tagged: our subtitle written, job completed -> Done, counted by the Done filter
+    tagged = jobs["Tagged.mkv"]
+    sub = write_srt(lib / "Tagged.eng.srt")
+    await WrittenSubtitles(daemon.db).record(
+        path=str(sub), sha256=hashlib.sha256(sub.read_bytes()).hexdigest(), job_id=tagged.id,
+        media_path=tagged.file_path, language="eng",
+    )  # fmt: skip
+    assert (await _until(client, "Tagged.mkv", "wanted"))["last_job"]["status"] == "processing"
+    await daemon.queue.complete(tagged.id, worker_id="w1", source_lang="eng")
+    row = await _until(client, "Tagged.mkv", "done")
+    assert row["verdict"] == "done" and row["subtitles"]["ours"] == ["eng"]
+    event = await events.get(5)
+    assert event is not None and tagged.file_path in event.data["paths"]
+    done = (await client.get("/api/library", params={"status": "done"})).json()
+    assert [i["name"] for i in done["items"]] == ["Tagged.mkv"] and done["total"] == 1
+
+    # Untagged: the worker detected German for an "English audio" rule -> a skip, with the
+    # reason and the detected language on the file; not counted as failed
+    untagged = jobs["Untagged.mkv"]
+    await daemon.queue.fail(
+        untagged.id, worker_id="w1", error="the audio is deu, but rule 'English audio' is for eng",
+        error_code="rule_language_mismatch", source_lang="deu",
+    )  # fmt: skip
+    row = await _until(client, "Untagged.mkv", "no_match")
+    assert row["verdict"] == "no_match" and "deu" in row["reason"]
+    assert row["detected_languages"] == ["deu"] and row["audio_languages"] == []
+    assert row["last_job"]["skipped"] is True
+    assert (await client.get("/api/library", params={"status": "failed"})).json()["total"] == 0
+    skipped = await _rows(client, status="skipped")
+    assert {"Untagged.mkv", "Users.mkv"} <= set(skipped)
+
+    # a rescan agrees with all of it and queues nothing again
+    again = (await client.post("/api/scanner/scan", json={})).json()
+    assert again["jobs_created"] == 0
+    rows = await _rows(client)
+    assert rows["Tagged.mkv"]["verdict"] == "done"
+    assert rows["Untagged.mkv"]["verdict"] == "no_match"
+    assert rows["Untagged.mkv"]["detected_languages"] == ["deu"]
+    events.close()
+
+    # the rule for every language back on: the German file is wanted by it, as German audio
+    await client.post(f"/api/scan-rules/{rules[EVERYTHING['name']]}/toggle")
+    last = (await client.post("/api/scanner/scan", json={})).json()
+    assert last["jobs_created"] == 1
+    rows = await _rows(client)
+    assert rows["Untagged.mkv"]["verdict"] == "wanted"
+    assert rows["Untagged.mkv"]["rule_name"] == EVERYTHING["name"]
+    assert rows["Tagged.mkv"]["verdict"] == "done"
+    listed = (await client.get("/api/jobs")).json()["jobs"]
+    items = [j for j in listed if j["status"] == "queued"]
+    assert [(j["file_name"], j["source_lang"]) for j in items] == [("Untagged.mkv", "deu")]
