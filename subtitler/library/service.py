@@ -105,6 +105,32 @@ class LibraryService:
         logger.info("ignore marker written: %s", marker)
         return {"marker": marker}
 
+    async def unignore_folder(self, *, folder: str) -> dict[str, Any]:
+        """Stop ignoring a folder: remove its `.subtitlerignore` and the ignore flag of the files
+        under it (the next scan decides them again)."""
+        target = self._library_folder(folder)
+
+        def remove() -> str | None:
+            marker = target / IGNORE_MARKER
+            if not marker.is_file():
+                return None
+            marker.unlink()
+            return str(marker)
+
+        removed = await asyncio.to_thread(remove)
+        inside = await self._select(None, LibraryFilter(folder=folder))
+        changed = await self._set_ignored(inside, ignored=False)
+        if removed:
+            logger.info("ignore marker removed: %s", removed)
+        return {"marker": removed, "files": changed}
+
+    def _library_folder(self, folder: str) -> Path:
+        roots = [Path(posixpath.normpath(p)) for p in self._settings.get("library_paths") or []]
+        target = Path(posixpath.normpath(folder))  # no `..` walks out of the library
+        if not target.is_absolute() or not any(target.is_relative_to(r) for r in roots):
+            raise BadRequest(f"Not a folder of the library: {folder}", code="outside_library")
+        return target
+
     async def _select(self, paths: Sequence[str] | None, flt: LibraryFilter | None) -> list[str]:
         if paths:
             if len(paths) > MAX_SELECTION:

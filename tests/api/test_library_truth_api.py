@@ -139,3 +139,20 @@ async def test_library_verdicts_follow_the_jobs(
     listed = (await client.get("/api/jobs")).json()["jobs"]
     items = [j for j in listed if j["status"] == "queued"]
     assert [(j["file_name"], j["source_lang"]) for j in items] == [("Untagged.mkv", "deu")]
+
+
+async def test_stop_ignoring_a_folder(client: httpx.AsyncClient, lib: Path) -> None:
+    folder = lib / "Old"
+    make_media(folder / "Old.mkv", Spec(audio=(Audio(language="eng"),)))
+    assert (await client.put("/api/settings/library_paths", json={"value": [str(lib)]})).is_success
+    await client.post("/api/scanner/scan", json={})
+    r = await client.post("/api/library/ignore-folder", json={"folder": str(folder)})
+    assert r.status_code == 200 and (folder / ".subtitlerignore").is_file()
+    assert (await _rows(client))["Old.mkv"]["ignored"] is True
+    r = await client.post("/api/library/unignore-folder", json={"folder": str(folder)})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"marker": str(folder / ".subtitlerignore"), "files": 1}
+    assert not (folder / ".subtitlerignore").exists()
+    assert (await _rows(client))["Old.mkv"]["ignored"] is False
+    outside = await client.post("/api/library/unignore-folder", json={"folder": "/etc"})
+    assert outside.status_code == 400 and outside.json()["code"] == "outside_library"

@@ -69,3 +69,11 @@ async def library_action(
 @router.post("/ignore-folder")
 async def ignore_folder(body: IgnoreFolder, daemon: Daemon = Depends(get_daemon)) -> dict[str, Any]:
     return await daemon.library_service.ignore_folder(folder=body.folder)
+
+
+@router.post("/unignore-folder")
+async def unignore_folder(
+    body: IgnoreFolder, daemon: Daemon = Depends(get_daemon)
+) -> dict[str, Any]:
+    """Stop ignoring a folder: its `.subtitlerignore` goes, its files are scanned again."""
+    return await daemon.library_service.unignore_folder(folder=body.folder)
