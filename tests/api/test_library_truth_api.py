@@ -156,3 +156,49 @@ async def test_stop_ignoring_a_folder(client: httpx.AsyncClient, lib: Path) -> N
     assert (await _rows(client))["Old.mkv"]["ignored"] is False
     outside = await client.post("/api/library/unignore-folder", json={"folder": "/etc"})
     assert outside.status_code == 400 and outside.json()["code"] == "outside_library"
+
+
+async def test_subtitle_now_asks_before_a_second_subtitle_and_refuses_unreadable_files(
+    client: httpx.AsyncClient, lib: Path
+) -> None:
+    (lib / "Broken.mkv").write_bytes(b"\x00" * 4096)  # not a video: the scan cannot read it
+    assert (await client.put("/api/settings/library_paths", json={"value": [str(lib)]})).is_success
+    await client.post("/api/scanner/scan", json={})
+    rows = await _rows(client)
+    users, broken = rows["Users.mkv"], rows["Broken.mkv"]
+    assert users["subtitles"]["external"] == ["eng"] and broken["verdict"] == "probe_failed"
+
+    asked = await client.post(
+        "/api/library/actions", json={"action": "subtitle", "paths": [users["path"]]}
+    )
+    assert asked.status_code == 409, asked.text
+    assert asked.json()["code"] == "subtitle_exists"
+    assert "already has a subtitle in English (beside it)" in asked.json()["detail"]
+    assert (await _rows(client))["Users.mkv"]["last_job"] is None  # nothing written, nothing queued
+    # another language is no conflict; the preset chosen is the job's
+    spanish = await client.post(
+        "/api/library/actions",
+        json={"action": "subtitle", "paths": [users["path"]], "target_language": "es",
+              "quality_preset": "fast"},
+    )  # fmt: skip
+    assert spanish.status_code == 200 and spanish.json()["affected"] == 1
+    jobs = (await client.get("/api/jobs")).json()["jobs"]
+    assert [(j["target_lang"], j["quality_preset"]) for j in jobs] == [("spa", "fast")]
+    confirmed = await client.post(
+        "/api/library/actions",
+        json={"action": "subtitle", "paths": [users["path"]], "also_when_present": True},
+    )
+    assert confirmed.status_code == 200 and confirmed.json()["affected"] == 1
+
+    refused = await client.post(
+        "/api/library/actions", json={"action": "subtitle", "paths": [broken["path"]]}
+    )
+    assert refused.status_code == 400 and refused.json()["code"] == "media_unreadable"
+    assert "Broken.mkv cannot be read" in refused.json()["detail"]
+    # in a selection of several, each refusal is reported per file
+    both = await client.post(
+        "/api/library/actions",
+        json={"action": "subtitle", "paths": [broken["path"], rows["Tagged.mkv"]["path"]]},
+    )
+    body = both.json()
+    assert body["affected"] == 1 and [e["code"] for e in body["errors"]] == ["media_unreadable"]

@@ -44,7 +44,7 @@ export interface ActionResult {
   action: string
   matched: number
   affected: number
-  errors: { path: string; detail: string }[]
+  errors: { path: string; detail: string; code?: string }[]
 }
 export type LibraryStatus = '' | 'wanted' | 'done' | 'failed' | 'skipped' | 'ours' | 'ignored'
 
@@ -116,12 +116,23 @@ export const useLibraryStore = defineStore('library', () => {
     selected.value = next
     if (!on) allMatching.value = false
   }
-  async function act(action: string, opts: { paths?: string[]; target_language?: string | null } = {}) {
+  async function act(
+    action: string,
+    opts: {
+      paths?: string[]
+      target_language?: string | null
+      quality_preset?: string | null
+      also_when_present?: boolean
+      quiet?: boolean
+    } = {},
+  ) {
     const body: Record<string, unknown> = { action, target_language: opts.target_language ?? null }
+    if (opts.quality_preset) body.quality_preset = opts.quality_preset
+    if (opts.also_when_present) body.also_when_present = true
     if (opts.paths) body.paths = opts.paths
     else if (allMatching.value) body.filter = filterBody.value
     else body.paths = [...selected.value]
-    const res = await post<ActionResult>('/api/library/actions', body)
+    const res = await post<ActionResult>('/api/library/actions', body, { quiet: opts.quiet })
     void fetchPage().catch(() => {})
     return res
   }

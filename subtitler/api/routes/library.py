@@ -28,6 +28,13 @@ class LibraryAction(BaseModel):
     filter: LibraryFilterIn | None = None
     target_language: str | None = Field(default=None, max_length=32)
     quality_preset: str | None = Field(default=None, max_length=32)
+    also_when_present: bool = Field(
+        default=False,
+        description=(
+            "subtitle/translate: also write a subtitle where the file already has one in that "
+            "language (without it, a single file answers 409 subtitle_exists)"
+        ),
+    )
 
 
 class IgnoreFolder(BaseModel):
@@ -63,6 +70,7 @@ async def library_action(
         flt=flt,
         target_language=body.target_language,
         quality_preset=body.quality_preset,
+        also_when_present=body.also_when_present,
     )
 
 
