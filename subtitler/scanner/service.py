@@ -67,6 +67,7 @@ class ScannerService:
         self._current_key: tuple[tuple[str, ...], bool] | None = None
         self._memo = PlanMemo()
         self._follower: asyncio.Task[None] | None = None
+        self.last_result: ScanResult | None = None  # the last finished scan (System tasks)
 
     async def start(self) -> None:
         await self.control.start()
@@ -177,6 +178,7 @@ class ScannerService:
                 "scanner_total_scans": int(self._settings.get("scanner_total_scans") or 0) + 1,
             }
         )
+        self.last_result = result
         self._bus.publish("scan_finished", result.model_dump())
         logger.info(
             "%s scan of %s: %d files, %d matched, %d jobs created, %d probed in %.2f s",

@@ -202,3 +202,16 @@ async def test_subtitle_now_asks_before_a_second_subtitle_and_refuses_unreadable
     )
     body = both.json()
     assert body["affected"] == 1 and [e["code"] for e in body["errors"]] == ["media_unreadable"]
+
+
+async def test_system_tasks_show_the_last_scan_whoever_started_it(
+    client: httpx.AsyncClient, lib: Path
+) -> None:
+    assert (await client.put("/api/settings/library_paths", json={"value": [str(lib)]})).is_success
+    for _ in range(2):
+        assert (await client.post("/api/scanner/scan", json={})).status_code == 200
+    tasks = {t["name"]: t for t in (await client.get("/api/system/tasks")).json()["tasks"]}
+    scan = tasks["scan"]
+    status = (await client.get("/api/scanner/status")).json()
+    assert scan["last_run"] == status["last_scan_time"] and scan["last_ok"] is True
+    assert scan["last_result"] == "3 files, 0 jobs created (manual)"
