@@ -179,6 +179,7 @@ class Daemon:
             await self.scanner.start()  # scheduler and watcher as the settings say
         else:
             await self.cluster.start()  # the scanner runs on the node holding its duty
+            self.scanner.follow_jobs()  # the Library follows the jobs on every full node
         await self.monitor.start()  # periodic quick_check and backups for /health
         self._watch_sighup()
         gc.freeze()  # start-up objects live forever: keep them out of every later GC pass

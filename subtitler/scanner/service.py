@@ -71,6 +71,11 @@ class ScannerService:
 
     async def start(self) -> None:
         await self.control.start()
+        self.follow_jobs()
+
+    def follow_jobs(self) -> None:
+        """Keep the Library's verdicts following the jobs (every full node, scanner duty or
+        not: re-deciding a file is an idempotent upsert)."""
         if self.index is not None and self._follower is None:
             self._follower = asyncio.get_running_loop().create_task(
                 self._follow_jobs(), name="library-follows-jobs"
