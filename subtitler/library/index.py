@@ -145,15 +145,22 @@ class LibraryIndex:
     async def prune(self, *, roots: Sequence[str], seen: set[str]) -> int:
         """Forget the files under `roots` a full walk no longer found."""
         gone: list[str] = []
+        kept_ignored: list[str] = []
         async with self._db.read() as session:
             for root in roots:
                 low, high = prefix_range(root)
-                paths = await session.scalars(
-                    select(LibraryFile.path).where(
+                rows = await session.execute(
+                    select(LibraryFile.path, LibraryFile.ignored).where(
                         and_(LibraryFile.path >= low, LibraryFile.path < high)
                     )
                 )
-                gone.extend(p for p in paths if p not in seen)
+                for path, ignored in rows.all():
+                    if path not in seen:
+                        (kept_ignored if ignored else gone).append(path)
+        if kept_ignored:  # an ignored folder's files are not walked: keep those still there,
+            # so the Library can list them and "stop ignoring this folder" stays reachable
+            exists = await asyncio.to_thread(lambda: {p for p in kept_ignored if Path(p).is_file()})
+            gone.extend(p for p in kept_ignored if p not in exists)
         if gone:
             async with self._db.write() as session:
                 for start in range(0, len(gone), _CHUNK):

@@ -149,6 +149,10 @@ async def test_stop_ignoring_a_folder(client: httpx.AsyncClient, lib: Path) -> N
     r = await client.post("/api/library/ignore-folder", json={"folder": str(folder)})
     assert r.status_code == 200 and (folder / ".subtitlerignore").is_file()
     assert (await _rows(client))["Old.mkv"]["ignored"] is True
+    # a rescan does not walk the ignored folder, yet keeps listing its files (as ignored)
+    await client.post("/api/scanner/scan", json={})
+    ignored = await _rows(client, status="ignored")
+    assert list(ignored) == ["Old.mkv"] and ignored["Old.mkv"]["verdict"] == "ignored"
     r = await client.post("/api/library/unignore-folder", json={"folder": str(folder)})
     assert r.status_code == 200, r.text
     assert r.json() == {"marker": str(folder / ".subtitlerignore"), "files": 1}
