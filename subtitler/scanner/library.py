@@ -236,7 +236,7 @@ class MediaLibrary:
             Job.rule_name,
             Job.source_lang,
             Job.error_code,
-            Job.options,
+            Job.options["audio_track"].as_integer(),  # not the whole JSON: one value
         )
         written = select(
             WrittenSubtitle.media_path,
@@ -262,13 +262,12 @@ class MediaLibrary:
             rule,
             source,
             code,
-            opts,
+            track,
         ) in job_rows:
             key = (path, target or "", "")  # the output, whatever the task (see dedup_key)
             if status in (JobStatus.QUEUED, JobStatus.PROCESSING):
                 hist.live[path] = LiveJob(id=job_id, status=status, rule_name=rule)
             if source and (status == JobStatus.COMPLETED or code == "rule_language_mismatch"):
-                track = (opts or {}).get("audio_track") if isinstance(opts, dict) else None
                 hist.detected.setdefault(path, {})[track if isinstance(track, int) else None] = (
                     source
                 )
