@@ -1,10 +1,7 @@
-"""The Library's verdict on PostgreSQL (issue 18): the history query (the audio language a job
-detected, read from the job's options as JSON) and the re-decide on job events, as on SQLite."""
+"""The library index and the subtitle history on PostgreSQL: the scan's upsert, filters, paging."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,47 +18,38 @@ from tests.mediagen import Audio, Spec, make_media
 
 
 @pytest.fixture
-async def pg_client(pg_url: str, tmp_path: Path) -> AsyncIterator[tuple[Daemon, httpx.AsyncClient]]:
-    daemon = Daemon(
-        Config(data_dir=tmp_path / "data", database_url=pg_url, start_workers=False,
-               node_id="node-lib", allowed_hosts="testserver")
-    )  # fmt: skip
+async def pg_client(pg_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    config = Config(data_dir=tmp_path / "data", database_url=pg_url, start_workers=False,
+                    allowed_hosts="testserver")  # the in-process client's base URL  # fmt: skip
+    daemon = Daemon(config)
     await daemon.start()
     async with daemon.db.write() as session:
-        for table in (Job, ScanRule, LibraryFile):
-            await session.execute(delete(table))
+        for model in (Job, LibraryFile, ScanRule):
+            await session.execute(delete(model))
     transport = httpx.ASGITransport(app=create_app(daemon), client=("127.0.0.1", 50000))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield daemon, http
+            yield http
     finally:
         await daemon.stop()
 
 
-async def test_a_detected_language_is_a_skip_on_postgres(
-    pg_client: tuple[Daemon, httpx.AsyncClient], tmp_path: Path
-) -> None:
-    daemon, client = pg_client
-    lib = tmp_path / "lib"
-    make_media(lib / "Untagged.mkv", Spec(audio=(Audio(),)))
-    assert (await client.put("/api/settings/library_paths", json={"value": [str(lib)]})).is_success
-    rule = {"name": "English audio", "conditions": {"audio_language_is": "eng"},
-            "action": {"action_type": "transcribe", "target_language": "eng"}}  # fmt: skip
-    assert (await client.post("/api/scan-rules", json=rule)).status_code == 201
-    assert (await client.post("/api/scanner/scan", json={})).json()["jobs_created"] == 1
-    job = await daemon.queue.claim(worker_id="w1")
-    assert job is not None and job.options["audio_track"] == 0
-    await daemon.queue.fail(
-        job.id, worker_id="w1", error="the audio is deu", error_code="rule_language_mismatch",
-        source_lang="deu",
-    )  # fmt: skip
-    deadline = time.monotonic() + 10
-    while True:
-        row = (await client.get("/api/library")).json()["items"][0]
-        if row["verdict"] == "no_match" or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.05)
-    assert row["verdict"] == "no_match" and row["detected_languages"] == ["deu"]
-    history = await daemon.scanner.library.history(roots=[str(lib)])
-    assert history.detected == {str(lib / "Untagged.mkv"): {0: "deu"}}
-    assert (await client.post("/api/scanner/scan", json={})).json()["jobs_created"] == 0
+async def test_library_index_on_postgres(pg_client: httpx.AsyncClient, tmp_path: Path) -> None:
+    root = tmp_path / "lib"
+    for n, lang in enumerate(("eng", "jpn", "eng")):
+        make_media(root / f"Show S01E0{n + 1}.mkv", Spec(audio=(Audio(language=lang),)))
+    await pg_client.put("/api/settings/library_paths", json={"value": [str(root)]})
+    await pg_client.post(
+        "/api/scan-rules",
+        json={"name": "jpn", "conditions": {"audio_language_is": "jpn"}, "action": {}},
+    )
+    for _ in range(2):  # the second scan updates the rows in place (upsert)
+        assert (await pg_client.post("/api/scanner/scan", json={})).status_code == 200
+    body = (await pg_client.get("/api/library", params={"sort": "name"})).json()
+    assert body["total"] == 3
+    assert [i["verdict"] for i in body["items"]] == ["no_match", "wanted", "no_match"]
+    wanted = (await pg_client.get("/api/library", params={"status": "wanted"})).json()
+    assert [i["name"] for i in wanted["items"]] == ["Show S01E02.mkv"]
+    assert wanted["items"][0]["last_job"]["status"] == "queued"
+    missing = (await pg_client.get("/api/library", params={"missing": "eng", "q": "E03"})).json()
+    assert missing["total"] == 1
