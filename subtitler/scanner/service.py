@@ -215,7 +215,7 @@ class ScannerService:
     # --- the Library follows the jobs ---------------------------------------------------------
     async def _follow_jobs(self) -> None:
         """A job created, started, finished, failed or cancelled changes its file's verdict:
-        re-decide those files (batched every half second) and say so (`library_updated`)."""
+        re-decide those files (batched up to 2 s) and say so (`library_updated`)."""
         sub = self._bus.subscribe({"job_created", "job_updated"})
         try:
             while True:
@@ -224,7 +224,7 @@ class ScannerService:
                 until = time.monotonic() + 2.0  # progress events never hold a refresh longer
                 while event is not None:
                     path = event.data.get("file_path")
-                    if isinstance(path, str) and "status" in event.data:
+                    if isinstance(path, str) and _changes_verdict(event.type, event.data):
                         paths.add(path)
                     left = until - time.monotonic()
                     event = await sub.get(min(0.5, left)) if left > 0 else None
@@ -334,3 +334,14 @@ class ScannerService:
         check_allowed(file_path, self._settings.get)  # 403 before the file system is asked
         info = await asyncio.to_thread(probe_file, file_path)
         return {"file_path": info.path, **info.model_dump(mode="json")}
+
+
+_ENDED = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+def _changes_verdict(kind: str, data: dict[str, Any]) -> bool:
+    """A job event after which the file's stored verdict may be stale: a job queued by hand
+    (a scan's or the watcher's own jobs were decided with the row), or a job that ended."""
+    if kind == "job_created":
+        return data.get("channel") not in ("scan", "watcher")
+    return data.get("status") in _ENDED
