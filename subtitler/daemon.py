@@ -35,7 +35,7 @@ from subtitler.jobs.listing import JobListing
 from subtitler.jobs.results import JobResults
 from subtitler.jobs.retries import RetryPolicy
 from subtitler.library import LibraryIndex, LibraryService
-from subtitler.logging_setup import ensure_file_logging
+from subtitler.logging_setup import ensure_file_logging, quiet_polling
 from subtitler.rules.service import RulesService
 from subtitler.scanner.library import MediaLibrary
 from subtitler.scanner.service import ScannerService
@@ -164,6 +164,10 @@ class Daemon:
         await self.settings.ensure_api_key()
         await self.tokens.load(api_key=self.settings.get("api_key"))  # the key: first admin token
         self.settings.on_change(["api_key"], self.tokens.on_api_key_changed)
+        quiet_polling(log_polling=bool(self.settings.get("log_polling_requests")))
+        self.settings.on_change(
+            ["log_polling_requests"], lambda _key, value: quiet_polling(log_polling=bool(value))
+        )
         requeued, failed = await self.queue.recover_orphans()
         if requeued or failed:
             logger.warning(
@@ -184,6 +188,7 @@ class Daemon:
             await self.scanner.start()  # scheduler and watcher as the settings say
         else:
             await self.cluster.start()  # the scanner runs on the node holding its duty
+            self.scanner.follow_jobs()  # the Library follows the jobs on every full node
         await self.monitor.start()  # periodic integrity_check and backups for /health
         self._watch_sighup()
         gc.freeze()  # start-up objects live forever: keep them out of every later GC pass

@@ -15,7 +15,7 @@ export const routes = [
   { path: '/system', name: 'system', component: () => import('@/views/SystemView.vue'), meta: { title: 'System' } },
   { path: '/logs', name: 'logs', component: () => import('@/views/LogsView.vue'), meta: { title: 'Logs' } },
   { path: '/setup', name: 'setup', component: () => import('@/views/SetupView.vue'), meta: { title: 'Setup' } },
-  { path: '/:pathMatch(.*)*', redirect: '/' },
+  { path: '/:pathMatch(.*)*', name: 'notFound', component: () => import('@/views/NotFoundView.vue'), meta: { title: 'Not found' } },
 ]
 
 export function makeRouter(): Router {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { cronError, describeCron, describeInterval, duration, relative } from '@/lib/format'
+import { cronError, describeCron, describeInterval, duration, relative, since } from '@/lib/format'
 import { languageName, languageNames } from '@/lib/languages'
 
 describe('format', () => {
@@ -48,5 +48,11 @@ describe('cron in words', () => {
     expect(cronError('*/0 * * * *')).toMatch(/step/)
     expect(cronError('0 2 * * mon-fri')).toBeNull()
     expect(describeCron('0 2 * * *')).toBe('every day at 02:00')
+  })
+
+  it('never puts a past moment in the future', () => {
+    const later = new Date(Date.now() + 8000).toISOString() // the server's clock is ahead
+    expect(since(later, Date.now() - 60000)).toBe('now')
+    expect(since(new Date(Date.now() - 3600 * 1000).toISOString())).toBe('1 h ago')
   })
 })

@@ -150,3 +150,41 @@ describe('path browser', () => {
     w.unmount()
   })
 })
+
+describe('library truth (issue 18)', () => {
+  it('follows a job by its file, even one that fails before the page saw it start', async () => {
+    mockFetch({ 'GET /api/library': [200, { items: [item()], total: 1, page: 1, page_size: 50 }] })
+    const lib = useLibraryStore()
+    await lib.fetchPage()
+    // the first event the page gets is the failure (the job took 40 ms)
+    lib.onEvent('job_updated', { id: 'j9', status: 'failed', file_path: '/m/a.mkv', error: 'boom', error_code: 'engine_error' })
+    expect(lib.items[0].last_job?.status).toBe('failed')
+    expect(lib.items[0].last_job?.id).toBe('j9')
+    lib.onEvent('job_updated', { id: 'j9', status: 'failed', error_code: 'rule_language_mismatch' })
+    expect(lib.items[0].last_job?.skipped).toBe(true)
+  })
+
+  it('refetches when the server re-decided a file on the page', async () => {
+    const calls = mockFetch({ 'GET /api/library': [200, { items: [item()], total: 1, page: 1, page_size: 50 }] })
+    const lib = useLibraryStore()
+    await lib.fetchPage()
+    const pages = () => calls.filter((c) => c.url.startsWith('/api/library')).length
+    const before = pages()
+    lib.onEvent('library_updated', { paths: ['/elsewhere.mkv'] })
+    await new Promise((r) => setTimeout(r, 400))
+    expect(pages()).toBe(before)
+    lib.onEvent('library_updated', { paths: ['/m/a.mkv'] })
+    await new Promise((r) => setTimeout(r, 400))
+    expect(pages()).toBe(before + 1)
+  })
+
+  it('keeps filter, search and page in the URL and restores them', () => {
+    const lib = useLibraryStore()
+    lib.fromQuery({ q: 'news', status: 'done', page: '3', size: '100', order: 'desc' })
+    expect([lib.filter.q, lib.filter.status, lib.page, lib.pageSize, lib.order]).toEqual(['news', 'done', 3, 100, 'desc'])
+    expect(lib.toQuery()).toEqual({ q: 'news', status: 'done', page: '3', size: '100', order: 'desc' })
+    lib.fromQuery({ status: 'bogus', size: '7' })
+    expect([lib.filter.status, lib.pageSize, lib.page]).toEqual(['', 50, 1])
+    expect(lib.toQuery()).toEqual({})
+  })
+})

@@ -124,6 +124,9 @@ class SetupResult(BaseModel):
     success: bool
     message: str
     bazarr_info: dict[str, Any] | None
+    first_scan_started: bool = Field(
+        default=False, description="Standalone: the first scan runs (scan_started/_finished)"
+    )
 
 
 class SetupStatus(BaseModel):

@@ -3,7 +3,8 @@
 `scripts/build-frontend` writes the Vite build into the package's `static/` folder. When it holds
 an `index.html`, `GET /` and every other GET path that is not the API's answer with the UI: a file
 from the build when one matches, index.html otherwise (the Vue router takes it from there). The API
-paths keep their JSON 404s; when nothing is built, `GET /` keeps the JSON the spec shows.
+paths keep their JSON 404s; an unknown page is a 404 too: the UI's not-found page for a browser
+(Accept: text/html), JSON otherwise. When nothing is built, `GET /` keeps the JSON the spec shows.
 """
 
 from __future__ import annotations
@@ -70,7 +71,10 @@ def mount_frontend(app: FastAPI, static_dir: Path = STATIC_DIR) -> bool:
             if Path(rel).suffix and not rel.endswith(".html"):
                 # A missing asset (old hashed file name): a 404, not the page.
                 raise HTTPException(status_code=404, detail="Not found")
-            if rel.split("/", 1)[0] not in UI_ROUTES:  # neither API nor UI: JSON 404
+            if rel.split("/", 1)[0] not in UI_ROUTES:  # neither API nor UI: a 404
+                if "text/html" in request.headers.get("accept", ""):
+                    # a browser: the UI's own not-found page (its router shows it), still a 404
+                    return FileResponse(index, status_code=404, headers=NO_CACHE)
                 raise HTTPException(status_code=404, detail="Not found")
         return FileResponse(index, headers=NO_CACHE)
 

@@ -26,6 +26,8 @@ class LibraryFile(Base):
     audio_langs: Mapped[str] = mapped_column(Text, nullable=False, default="")
     embedded_langs: Mapped[str] = mapped_column(Text, nullable=False, default="")
     external_langs: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Languages jobs detected on untagged audio tracks (subtitler.library.verdict), ",deu,".
+    detected_langs: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
     # queued (a rule asked for a job) | done (what the rules want exists) | no_match | failed_probe
     verdict: Mapped[str] = mapped_column(String(16), nullable=False, default="no_match")
     reason: Mapped[str | None] = mapped_column(Text)

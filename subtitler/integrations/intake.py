@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +169,7 @@ class Intake:
             logger.info("%s changed since subtitler wrote its subtitle: rules apply again", ours)
         policy = UnknownLanguagePolicy.from_settings(self._settings)
         requests, matched, already = await asyncio.to_thread(
-            plan, rules, [info], history.produced, policy
+            partial(plan, detected=history.detected), rules, [info], history.produced, policy
         )
         if not requests:
             out["reason"] = (

@@ -34,7 +34,8 @@ class JobControl:
         if job is None:
             current = await self._queue.get(job_id)
             raise Conflict(
-                f"Job {job_id} is {current.status}; only a queued job's priority can change",
+                f"{current.file_name}: its job is {current.status}; only a queued job's "
+                "priority can change",
                 code="job_not_queued",
             )
         self._queue._publish_update(job, "priority")

@@ -249,7 +249,7 @@ class JobQueue:
         if job is None:
             current = await self.get(job_id)
             raise BadRequest(
-                f"Job {job_id} is already {current.status} and cannot be cancelled",
+                f"{current.file_name}: its job is already {current.status} and cannot be cancelled",
                 code="job_not_cancellable",
             )
         self._publish_update(job, *values)
@@ -285,7 +285,8 @@ class JobQueue:
         if job is None:
             current = await self.get(job_id)
             raise BadRequest(
-                f"Job {job_id} is {current.status}; only failed jobs can be retried",
+                f"{current.file_name}: its job is {current.status}; only a failed or cancelled "
+                "job can be retried",
                 code="job_not_retryable",
             )
         self._publish_update(job, *values)
@@ -468,6 +469,8 @@ class JobQueue:
     def _publish_update(self, job: Job, *fields: str) -> None:
         payload = job_payload(job)
         changed = {name: payload[name] for name in fields if name in payload}
+        if "status" in changed:  # the Library follows its files, toasts name them
+            changed |= {"file_path": job.file_path, "file_name": job.file_name}
         self._bus.publish("job_updated", {"id": job.id, **changed})
 
 

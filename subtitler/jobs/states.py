@@ -39,7 +39,7 @@ class Stage(StrEnum):
 
 TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
 CANCELLABLE = frozenset({JobStatus.QUEUED, JobStatus.PROCESSING})
-RETRYABLE = frozenset({JobStatus.FAILED})
+RETRYABLE = frozenset({JobStatus.FAILED, JobStatus.CANCELLED})  # a cancel can be taken back
 
 # No longer used to fail jobs: daemon restarts never count against a job (issue 14; crash_count).
 MAX_RECOVERIES = 3

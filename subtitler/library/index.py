@@ -9,7 +9,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -18,10 +18,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from subtitler.db import Database
 from subtitler.db.models import utcnow
 from subtitler.db.models_library import LibraryFile
+from subtitler.library.verdict import FileState, decide, detected_languages
 from subtitler.media.probe import MediaInfo
-from subtitler.rules.engine import UnknownLanguagePolicy, explain
+from subtitler.rules.engine import UnknownLanguagePolicy
 from subtitler.rules.models import RuleOut
 from subtitler.scanner.cache import prefix_range
+
+if TYPE_CHECKING:
+    from subtitler.scanner.library import History
 
 logger = logging.getLogger(__name__)
 
@@ -53,38 +57,16 @@ def series_season(path: str, roots: Sequence[str]) -> tuple[str | None, int | No
     return series, season
 
 
-def verdict_of(
-    rules: Sequence[RuleOut], info: MediaInfo, done: set[tuple[str | None, str]], policy: Any
-) -> tuple[str, str | None, str | None]:
-    """(verdict, reason, rule name) for one file: `wanted` when a rule asks for a job, `done`
-    when what the matching rules ask for exists, else `no_match` with the first failed
-    condition of the highest-priority rule, or `no_rules`."""
-    if not rules:
-        return "no_rules", "no enabled rule", None
-    results = explain(rules, info, produced=done, unknown_language_policy=policy)
-    for r in results:
-        if r.job is not None:
-            return "wanted", None, r.rule_name
-    for r in results:
-        if r.matched:
-            return "done", r.skipped_reason, r.rule_name
-    first = results[0] if results else None
-    if first is None:
-        return "no_rules", "no enabled rule", None
-    failed = next((c for c in first.conditions if c.outcome == "fail"), None)
-    return "no_match", failed.reason if failed else None, first.rule_name
-
-
 def build_row(
     info: MediaInfo,
     *,
     rules: Sequence[RuleOut],
-    done: set[tuple[str | None, str]],
+    state: FileState,
     policy: UnknownLanguagePolicy,
     roots: Sequence[str],
 ) -> dict[str, Any]:
     series, season = series_season(info.path, roots)
-    verdict, reason, rule = verdict_of(rules, info, done, policy)
+    verdict = decide(rules, info, state, policy)
     return {
         "path": info.path,
         "folder": str(Path(info.path).parent),
@@ -95,11 +77,12 @@ def build_row(
         "mtime_ns": info.mtime_ns,
         "duration_seconds": info.duration_seconds,
         "audio_langs": langs_text(t.language for t in info.audio_tracks),
+        "detected_langs": langs_text(detected_languages(info, state.detected)),
         "embedded_langs": langs_text(s.language for s in info.embedded_subtitles if not s.forced),
         "external_langs": langs_text(s.language for s in info.external_subtitles if not s.forced),
-        "verdict": verdict,
-        "reason": reason,
-        "rule_name": rule,
+        "verdict": verdict.verdict,
+        "reason": verdict.reason,
+        "rule_name": verdict.rule_name,
         "indexed_at": utcnow(),
     }
 
@@ -113,7 +96,7 @@ class LibraryIndex:
         media: Sequence[MediaInfo],
         *,
         rules: Sequence[RuleOut],
-        produced: dict[str, set[tuple[str | None, str]]],
+        history: History,
         policy: UnknownLanguagePolicy,
         roots: Sequence[str],
     ) -> None:
@@ -121,9 +104,7 @@ class LibraryIndex:
 
         def rows() -> list[dict[str, Any]]:
             return [
-                build_row(
-                    m, rules=rules, done=produced.get(m.path, set()), policy=policy, roots=roots
-                )
+                build_row(m, rules=rules, state=history.state(m.path), policy=policy, roots=roots)
                 for m in media
             ]
 
@@ -164,21 +145,36 @@ class LibraryIndex:
     async def prune(self, *, roots: Sequence[str], seen: set[str]) -> int:
         """Forget the files under `roots` a full walk no longer found."""
         gone: list[str] = []
+        kept_ignored: list[str] = []
         async with self._db.read() as session:
             for root in roots:
                 low, high = prefix_range(root)
-                paths = await session.scalars(
-                    select(LibraryFile.path).where(
+                rows = await session.execute(
+                    select(LibraryFile.path, LibraryFile.ignored).where(
                         and_(LibraryFile.path >= low, LibraryFile.path < high)
                     )
                 )
-                gone.extend(p for p in paths if p not in seen)
+                for path, ignored in rows.all():
+                    if path not in seen:
+                        (kept_ignored if ignored else gone).append(path)
+        if kept_ignored:  # an ignored folder's files are not walked: keep those still there,
+            # so the Library can list them and "stop ignoring this folder" stays reachable
+            exists = await asyncio.to_thread(lambda: {p for p in kept_ignored if Path(p).is_file()})
+            gone.extend(p for p in kept_ignored if p not in exists)
         if gone:
             async with self._db.write() as session:
                 for start in range(0, len(gone), _CHUNK):
                     chunk = gone[start : start + _CHUNK]
                     await session.execute(delete(LibraryFile).where(LibraryFile.path.in_(chunk)))
         return len(gone)
+
+    async def known(self, paths: Sequence[str]) -> list[str]:
+        """The ones of `paths` the index holds."""
+        async with self._db.read() as session:
+            rows = await session.scalars(
+                select(LibraryFile.path).where(LibraryFile.path.in_(list(paths)))
+            )
+            return sorted(rows)
 
     async def ignored_paths(self, *, roots: Sequence[str]) -> set[str]:
         ranges = [prefix_range(r) for r in roots]

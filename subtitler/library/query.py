@@ -26,6 +26,7 @@ SORTS = {
 }
 _LIVE = (JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.COMPLETED)
 _SKIPPED = ("no_match", "no_rules", "probe_failed")
+LANGUAGE_SKIP = "rule_language_mismatch"  # a job's "failure" that is the rule's skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,8 +78,12 @@ def _escape(text: str) -> str:
 def _status_where(status: str) -> ColumnElement[bool]:
     job_of_file = Job.file_path == LibraryFile.path
     if status == "failed":  # the file's jobs failed and none is queued, running or done
-        return and_(
-            exists().where(job_of_file, Job.status == JobStatus.FAILED),
+        return and_(  # (audio detected in another language than the rule wants: a skip)
+            exists().where(
+                job_of_file,
+                Job.status == JobStatus.FAILED,
+                or_(Job.error_code.is_(None), Job.error_code != LANGUAGE_SKIP),
+            ),
             not_(exists().where(job_of_file, Job.status.in_(_LIVE))),
         )
     if status == "skipped":
@@ -143,6 +148,7 @@ async def _last_jobs(session: Any, paths: list[str]) -> dict[str, dict[str, Any]
                 Job.status,
                 Job.progress,
                 Job.error,
+                Job.error_code,
                 Job.target_lang,
                 Job.transcribe_or_translate,
                 Job.created_at,
@@ -152,12 +158,15 @@ async def _last_jobs(session: Any, paths: list[str]) -> dict[str, dict[str, Any]
         )
     ).all()
     out: dict[str, dict[str, Any]] = {}
-    for job_id, path, status, progress, error, target, task, created in rows:
+    for job_id, path, status, progress, error, code, target, task, created in rows:
         out[path] = {  # ordered by creation: the last one wins
             "id": job_id,
             "status": status,
             "progress": progress,
             "error": error,
+            "error_code": code,
+            # failed only because the audio is not the rule's language: a skip, not a failure
+            "skipped": status == JobStatus.FAILED and code == LANGUAGE_SKIP,
             "target_lang": target,
             "task": task,
             "created_at": as_utc_iso(created),
@@ -194,6 +203,7 @@ def _item(row: LibraryFile, last_job: dict[str, Any] | None, ours: list[str]) ->
         "size": row.size,
         "duration_seconds": row.duration_seconds,
         "audio_languages": split_langs(row.audio_langs),
+        "detected_languages": split_langs(row.detected_langs),
         "subtitles": {
             "embedded": split_langs(row.embedded_langs),
             "external": external,

@@ -8,7 +8,7 @@ The preview walks the library through the scanner's probe cache and never queues
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -18,7 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from subtitler.db import Database
 from subtitler.db.models import ScanRule, utcnow
 from subtitler.errors import Conflict, NotFound, SubtitlerError, Unprocessable
-from subtitler.rules.engine import ConditionResult, JobRequest, UnknownLanguagePolicy, explain
+from subtitler.library.verdict import decide
+from subtitler.rules.engine import (
+    ConditionResult,
+    JobRequest,
+    RuleEvaluation,
+    UnknownLanguagePolicy,
+)
 from subtitler.rules.models import (
     RuleCreate,
     RuleOut,
@@ -51,6 +57,7 @@ class RulePreview(BaseModel):
     scanned_files: int
     total: int  # matching files (with show=all: every file listed)
     matched_files: int = 0  # files the rule matches
+    would_queue: int = 0  # files a scan would queue this rule's job for (it wins the output)
     page: int
     page_size: int
     files: list[PreviewFile]
@@ -173,33 +180,43 @@ class RulesService:
     ) -> RulePreview:
         roots = await self._library.resolve_roots(None)
         inv = await self._library.collect(roots)
-        produced = (await self._library.history(roots=roots)).produced
+        history = await self._library.history(roots=roots)
         policy = UnknownLanguagePolicy.from_settings(self._settings)
         this_id = getattr(rule, "id", None)
-        competing = [r for r in await self.list_rules(enabled_only=True) if r.id != this_id]
-        everyone = [*competing, rule.model_copy(update={"enabled": True})]
+        competing = [  # names are unique: an edited rule's saved self does not compete
+            r
+            for r in await self.list_rules(enabled_only=True)
+            if r.id != this_id and r.name != rule.name
+        ]
+        mine = rule.model_copy(update={"enabled": True})
+        everyone = [*competing, mine]
         matches: list[PreviewFile] = []
-        matched_files = 0
+        matched_files = would_queue = 0
         for media in sorted(inv.media, key=lambda m: m.path):
-            (verdict,) = explain(
-                [rule],
-                media,
-                produced=produced.get(media.path, ()),
-                unknown_language_policy=policy,
-                include_disabled=True,
-            )
-            matched_files += verdict.matched
-            if verdict.matched or show_all:
+            # exactly as a scan decides (subtitler.library.verdict): every enabled rule, the
+            # detected languages, what subtitler already wrote; this rule's line picked out
+            state = history.state(media.path)
+            verdict = decide(everyone, media, state, policy)
+            own = next(e for e in verdict.evaluations if e.rule_name == mine.name
+                       and e.rule_id == getattr(mine, "id", None))  # fmt: skip
+            matched_files += own.matched
+            winner = _winner(own, verdict.evaluations)
+            if own.job is not None and winner is own:
+                would_queue += 1
+            if own.matched or show_all:
                 found = PreviewFile(
                     file_path=media.path,
                     file_name=media.file_name,
-                    conditions=verdict.conditions,
-                    job=verdict.job,
-                    skipped_reason=verdict.skipped_reason,
-                    matched=verdict.matched,
+                    conditions=own.conditions,
+                    job=own.job if winner is own else None,
+                    skipped_reason=own.skipped_reason,
+                    matched=own.matched,
                 )
-                if verdict.job is not None:
-                    _name_winner(found, verdict.job, everyone, media, produced, policy)
+                if winner is not None:
+                    found.winning_rule_id, found.winning_rule_name = (
+                        winner.rule_id,
+                        winner.rule_name,
+                    )
                 matches.append(found)
         start = (page - 1) * page_size
         return RulePreview(
@@ -208,6 +225,7 @@ class RulesService:
             scanned_files=len(inv.media) + len(inv.failures),
             total=len(matches),
             matched_files=matched_files,
+            would_queue=would_queue,
             page=page,
             page_size=page_size,
             files=matches[start : start + page_size],
@@ -226,19 +244,15 @@ class RulesService:
         return Conflict(f"Scan rule with name '{name}' already exists", code="rule_exists")
 
 
-def _name_winner(
-    found: PreviewFile,
-    job: JobRequest,
-    rules: list[Any],
-    media: Any,
-    produced: Any,
-    policy: UnknownLanguagePolicy,
-) -> None:
-    """Which rule's job a scan queues for `job`'s output file (and the skip reason if not ours)."""
-    for other in explain(rules, media, produced=produced.get(media.path, ()),
-                         unknown_language_policy=policy):  # fmt: skip
-        if other.job is not None and other.job.dedup_key == job.dedup_key:
-            found.winning_rule_id, found.winning_rule_name = other.rule_id, other.rule_name
-            if other.rule_name != job.rule_name:
-                found.skipped_reason = f"duplicate of the job from rule {other.rule_name!r}"
-            return
+def _winner(own: RuleEvaluation, evaluations: Sequence[RuleEvaluation]) -> RuleEvaluation | None:
+    """The rule whose job a scan queues for the output `own` asks for (one job per output file:
+    the highest-priority rule wins); None when `own` matches nothing or wants no job."""
+    if not own.matched:
+        return None
+    if own.job is not None:
+        return own
+    reason = own.skipped_reason or ""
+    for other in evaluations:
+        if other.job is not None and reason.endswith(f"rule {other.rule_name!r}"):
+            return other
+    return None

@@ -52,10 +52,17 @@ def prefix_range(root: str) -> tuple[str, str]:
     return base, base[:-1] + "0"
 
 
-def decode(info_json: str) -> MediaInfo | ProbeFailure:
+def decode(info_json: str | dict[str, Any]) -> MediaInfo | ProbeFailure:
     """A cached row's MediaInfo (pydantic's JSON parser: ~15 us) or the failure it recorded.
 
-    `"error_code"` cannot occur inside a JSON string value (its quotes would be escaped)."""
+    `"error_code"` cannot occur inside a JSON string value (its quotes would be escaped). The
+    PostgreSQL driver may hand the JSON column back already decoded: that is taken as it is."""
+    if isinstance(info_json, dict):
+        if "error_code" in info_json:
+            return ProbeFailure(
+                code=info_json["error_code"], detail=str(info_json.get("error", ""))
+            )
+        return MediaInfo.model_validate(info_json)
     if '"error_code"' in info_json:
         data = json.loads(info_json)
         return ProbeFailure(code=data["error_code"], detail=data.get("error", ""))

@@ -24,6 +24,7 @@ from subtitler.db import Database
 from subtitler.db.models import Job, WrittenSubtitle
 from subtitler.errors import BadRequest, NotFound
 from subtitler.jobs.states import JobStatus, Task
+from subtitler.library.verdict import FileState, LiveJob
 from subtitler.media.probe import MediaInfo
 from subtitler.media.sidecars import find_sidecars
 from subtitler.scanner.cache import (
@@ -43,6 +44,7 @@ DedupKey = tuple[str, str, str]
 GONE_REASON = "media file gone"  # how the watcher's cancels start: they never block a new job
 PROBE_BATCH = 250  # files probed (and handed to the scan) at a time
 _LIVE = (JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.COMPLETED)
+LANGUAGE_SKIP = "rule_language_mismatch"
 
 
 @dataclass
@@ -54,8 +56,8 @@ class History:
     - ended: dedup key -> creation time (ns) of its latest failed or cancelled job. A scan does
       not re-create such a job for a file unchanged since (a poison file must not loop, a user's
       cancel must stick); a file replaced or modified afterwards is queued again.
-    - done_at: per file, when subtitler last finished a subtitle for it (ns); ours: per file, the
-      subtitle files subtitler wrote; completed: dedup keys active only through a completed job.
+    - done_at: per file, when subtitler last finished a subtitle for it (ns); ours_paths: per file,
+      the subtitle files subtitler wrote; completed: dedup keys active only through a completed job.
       A file modified after `done_at` (an upgrade that kept the name) is planned afresh:
       see `forget_stale`.
     """
@@ -63,8 +65,22 @@ class History:
     produced: Produced = field(default_factory=dict)
     active: set[DedupKey] = field(default_factory=set)
     ended: dict[DedupKey, int] = field(default_factory=dict)
-    done_at: dict[str, int] = field(default_factory=dict)
+    # For the verdict (subtitler.library.verdict): our subtitles' languages, the queued or
+    # processing job, and the audio languages jobs detected (audio track -> language).
     ours: dict[str, set[str]] = field(default_factory=dict)
+    live: dict[str, LiveJob] = field(default_factory=dict)
+    detected: dict[str, dict[int | None, str]] = field(default_factory=dict)
+
+    def state(self, path: str) -> FileState:
+        return FileState(
+            produced=self.produced.get(path, set()),
+            ours=self.ours.get(path, set()),
+            live=self.live.get(path),
+            detected=self.detected.get(path, {}),
+        )
+
+    done_at: dict[str, int] = field(default_factory=dict)
+    ours_paths: dict[str, set[str]] = field(default_factory=dict)
     completed: set[DedupKey] = field(default_factory=set)
 
     def forget_stale(self, media: Iterable[MediaInfo]) -> list[str]:
@@ -80,7 +96,8 @@ class History:
             stale.append(info.path)
             self.produced.pop(info.path, None)
             self.active -= {k for k in self.completed if k[0] == info.path}
-            ours = self.ours.get(info.path, set())
+            self.ours.pop(info.path, None)  # the verdict: our subtitle is the old file's
+            ours = self.ours_paths.get(info.path, set())
             info.external_subtitles = [
                 s for s in info.external_subtitles if str(s.path) not in ours
             ]
@@ -249,6 +266,11 @@ class MediaLibrary:
             Job.created_at,
             Job.error,
             Job.completed_at,
+            Job.id,
+            Job.rule_name,
+            Job.source_lang,
+            Job.error_code,
+            Job.options["audio_track"].as_integer(),  # not the whole JSON: one value
         )
         written = select(
             WrittenSubtitle.media_path,
@@ -259,19 +281,42 @@ class MediaLibrary:
             WrittenSubtitle.written_at,
         ).outerjoin(Job, Job.id == WrittenSubtitle.job_id)
         async with self._db.read() as session:
-            job_rows = (await session.execute(jobs.where(where(Job.file_path)))).all()
+            job_rows = (
+                await session.execute(jobs.where(where(Job.file_path)).order_by(Job.created_at))
+            ).all()
             written_rows = (
                 await session.execute(written.where(where(WrittenSubtitle.media_path)))
             ).all()
-        for path, target, task, status, created, error, completed in job_rows:
+        for (
+            path,
+            target,
+            task,
+            status,
+            created,
+            error,
+            job_id,
+            rule,
+            source,
+            code,
+            track,
+            completed,
+        ) in job_rows:
             key = (path, target or "", "")  # the output, whatever the task (see dedup_key)
+            if status in (JobStatus.QUEUED, JobStatus.PROCESSING):
+                hist.live[path] = LiveJob(id=job_id, status=status, rule_name=rule)
+            if source and (status == JobStatus.COMPLETED or code == "rule_language_mismatch"):
+                hist.detected.setdefault(path, {})[track if isinstance(track, int) else None] = (
+                    source
+                )
             if status in _LIVE:
                 hist.active.add(key)
                 if status == JobStatus.COMPLETED:
                     hist.produced.setdefault(path, set()).add((target, task))
                     hist.completed.add(key)
                     hist.done_at[path] = max(_ns(completed or created), hist.done_at.get(path, 0))
-            elif not (error or "").startswith(GONE_REASON):  # failed, or cancelled by a user
+            elif not (error or "").startswith(GONE_REASON) and code != LANGUAGE_SKIP:
+                # failed, or cancelled by a user (a language mismatch is no poison: with the
+                # detected language the rules see the file as it is, another rule may want it)
                 ns = int(created.replace(tzinfo=UTC).timestamp() * 1e9)
                 hist.ended[key] = max(ns, hist.ended.get(key, 0))
         live: set[DedupKey] = set()
@@ -282,12 +327,13 @@ class MediaLibrary:
         for media_path, language, target, task, sub_path, written_at in written_rows:
             if media_path is None:
                 continue
-            hist.ours.setdefault(media_path, set()).add(sub_path)
+            hist.ours_paths.setdefault(media_path, set()).add(sub_path)
             hist.done_at[media_path] = max(_ns(written_at), hist.done_at.get(media_path, 0))
             done = hist.produced.setdefault(media_path, set())
             if task is not None:
                 done.add((target, task))
             if language:  # the file exists in this language, whatever task wrote it
+                hist.ours.setdefault(media_path, set()).add(language)
                 tasks = (task,) if task else (Task.TRANSCRIBE, Task.TRANSLATE)
                 done.update((language, t) for t in tasks)
         return hist

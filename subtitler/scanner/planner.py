@@ -4,12 +4,13 @@ unchanged rescan skip the engine, and the queue's columns for a request."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from subtitler.jobs.states import JobType, Task
+from subtitler.library.verdict import FileState, decide
 from subtitler.media.probe import MediaInfo
-from subtitler.rules.engine import JobRequest, UnknownLanguagePolicy, explain
+from subtitler.rules.engine import JobRequest, UnknownLanguagePolicy
 from subtitler.rules.models import RuleOut
 from subtitler.scanner.library import Produced
 from subtitler.translation.planning import SettingsLike, subtitle_job
@@ -76,21 +77,29 @@ def plan(
     produced: Produced,
     policy: UnknownLanguagePolicy,
     memo: PlanMemo | None = None,
+    *,
+    detected: Mapping[str, dict[int | None, str]] | None = None,
 ) -> tuple[list[JobRequest], int, int]:
-    """(job requests, matched files, matches already produced): pure, run off the loop."""
+    """(job requests, matched files, matches already produced): pure, run off the loop. The
+    rules see each file as `decide` (subtitler.library.verdict) does: with the audio languages
+    jobs detected on its untagged tracks."""
     requests: list[JobRequest] = []
     matched = already = 0
     for info in media:
         done = produced.get(info.path, set())
+        found = (detected or {}).get(info.path, {})
         key = (
             info.size,
             info.mtime_ns,
             tuple(s.path for s in info.external_subtitles),
             frozenset(done),
+            tuple(sorted(found.items(), key=str)),
         )
         verdict = memo.get(info.path, key) if memo is not None else None
         if verdict is None:
-            verdicts = explain(rules, info, produced=done, unknown_language_policy=policy)
+            verdicts = decide(
+                rules, info, FileState(produced=done, detected=found), policy
+            ).evaluations
             verdict = (
                 [v.job for v in verdicts if v.job is not None],
                 any(v.matched for v in verdicts),

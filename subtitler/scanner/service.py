@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +66,26 @@ class ScannerService:
         self._current: asyncio.Task[ScanResult] | None = None
         self._current_key: tuple[tuple[str, ...], bool] | None = None
         self._memo = PlanMemo()
+        self._follower: asyncio.Task[None] | None = None
+        self.last_result: ScanResult | None = None  # the last finished scan (System tasks)
 
     async def start(self) -> None:
         await self.control.start()
+        self.follow_jobs()
+
+    def follow_jobs(self) -> None:
+        """Keep the Library's verdicts following the jobs (every full node, scanner duty or
+        not: re-deciding a file is an idempotent upsert)."""
+        if self.index is not None and self._follower is None:
+            self._follower = asyncio.get_running_loop().create_task(
+                self._follow_jobs(), name="library-follows-jobs"
+            )
 
     async def stop(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+            await asyncio.gather(self._follower, return_exceptions=True)
+            self._follower = None
         await self.control.stop()
         task = self._current
         if task is not None and not task.done():
@@ -124,12 +140,13 @@ class ScannerService:
             history.forget_stale(media)  # replaced since subtitler wrote: plan afresh
             if self.index is not None:
                 await self.index.record(
-                    media, rules=rules, produced=history.produced, policy=policy, roots=roots
+                    media, rules=rules, history=history, policy=policy, roots=roots
                 )
                 media = [m for m in media if m.path not in ignored]
             requests, matched, already = await asyncio.to_thread(
-                plan, rules, media, history.produced, policy, self._memo
-            )
+                partial(plan, detected=history.detected),
+                rules, media, history.produced, policy, self._memo,
+            )  # fmt: skip
             mtimes = {m.path: m.mtime_ns for m in media}
             created, held = await self._enqueue(requests, history, mtimes)
             counts.update(held, matched=matched, already=already, created=created)
@@ -169,6 +186,7 @@ class ScannerService:
                 "scanner_total_scans": int(self._settings.get("scanner_total_scans") or 0) + 1,
             }
         )
+        self.last_result = result
         self._bus.publish("scan_finished", result.model_dump())
         logger.info(
             "%s scan of %s: %d files, %d matched, %d jobs created, %d probed in %.2f s",
@@ -197,6 +215,54 @@ class ScannerService:
         held["queued"] += duplicates
         return len(created), held
 
+    # --- the Library follows the jobs ---------------------------------------------------------
+    async def _follow_jobs(self) -> None:
+        """A job created, started, finished, failed or cancelled changes its file's verdict:
+        re-decide those files (batched up to 2 s) and say so (`library_updated`)."""
+        sub = self._bus.subscribe({"job_created", "job_updated"})
+        try:
+            while True:
+                event = await sub.get()
+                paths: set[str] = set()
+                until = time.monotonic() + 2.0  # progress events never hold a refresh longer
+                while event is not None:
+                    path = event.data.get("file_path")
+                    if isinstance(path, str) and _changes_verdict(event.type, event.data):
+                        paths.add(path)
+                    left = until - time.monotonic()
+                    event = await sub.get(min(0.5, left)) if left > 0 else None
+                if paths:
+                    try:
+                        await self.refresh_files(sorted(paths))
+                    except Exception:  # the next event tries again; a scan fixes all
+                        logger.exception("library: re-deciding %d file(s) failed", len(paths))
+        finally:
+            sub.close()
+
+    async def refresh_files(self, paths: Sequence[str]) -> int:
+        """Re-decide the Library rows of `paths` (files the index knows), as a scan would."""
+        if self.index is None or not paths:
+            return 0
+        known = await self.index.known(paths)
+        if not known:
+            return 0
+        rules = await self._rules.list_rules(enabled_only=True)
+        history = await self.library.history(paths=known)
+        policy = UnknownLanguagePolicy.from_settings(self._settings)
+        media: list[MediaInfo] = []
+        for path in known:
+            try:
+                info = await self.library.media_one(path)
+            except SubtitlerError:  # gone meanwhile: the next scan forgets it
+                continue
+            if isinstance(info, MediaInfo):
+                media.append(info)
+        roots = list(self._settings.get("library_paths") or [])
+        await self.index.record(media, rules=rules, history=history, policy=policy, roots=roots)
+        if media:
+            self._bus.publish("library_updated", {"paths": [m.path for m in media]})
+        return len(media)
+
     # --- single files (the watcher) -----------------------------------------------------------
     async def process_file(self, path: str) -> int:
         """Evaluate the enabled rules on one settled file; the number of jobs created."""
@@ -213,11 +279,11 @@ class ScannerService:
         if self.index is not None:
             roots = list(self._settings.get("library_paths") or [])
             await self.index.record(
-                [info], rules=rules, produced=history.produced, policy=policy, roots=roots
+                [info], rules=rules, history=history, policy=policy, roots=roots
             )
             if path in await self.index.ignored_paths(roots=[str(Path(path).parent)]):
                 return 0
-        requests, _, _ = plan(rules, [info], history.produced, policy)
+        requests, _, _ = plan(rules, [info], history.produced, policy, detected=history.detected)
         created, _ = await self._enqueue(
             requests, history, {path: info.mtime_ns}, channel="watcher"
         )
@@ -275,3 +341,14 @@ class ScannerService:
         file_path = check_allowed(file_path, self._settings.get)  # 403 before any file access
         info = await asyncio.to_thread(probe_file, file_path)
         return {"file_path": info.path, **info.model_dump(mode="json")}
+
+
+_ENDED = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+def _changes_verdict(kind: str, data: dict[str, Any]) -> bool:
+    """A job event after which the file's stored verdict may be stale: a job queued by hand
+    (a scan's or the watcher's own jobs were decided with the row), or a job that ended."""
+    if kind == "job_created":
+        return data.get("channel") not in ("scan", "watcher")
+    return data.get("status") in _ENDED

@@ -32,8 +32,25 @@ class SystemTasks:
         value = self._daemon.settings.get("system_task_runs")
         return dict(value) if isinstance(value, dict) else {}
 
+    def _with_scans(self, runs: dict[str, Any]) -> dict[str, Any]:
+        """Any scan counts as the scan task's last run (scheduled, wizard, Scan now), not only
+        one started here: the page never says "never" after scans ran."""
+        scanned = self._daemon.settings.get("scanner_last_scan_time") or None
+        mine = runs.get("scan") or {}
+        if scanned and (not mine.get("at") or _when(scanned) > _when(mine["at"])):
+            last = getattr(self._daemon.scanner, "last_result", None)
+            result = (
+                f"{last.scanned_files} files, {last.jobs_created} jobs created ({last.trigger})"
+                if last is not None
+                else "scanned"
+            )
+            duration = last.duration_seconds if last is not None else None
+            runs = runs | {"scan": {"at": scanned, "ok": True, "result": result,
+                                    "duration": duration}}  # fmt: skip
+        return runs
+
     def list(self) -> list[dict[str, Any]]:
-        runs = self._runs()
+        runs = self._with_scans(self._runs())
         scheduler = self._daemon.scanner.control.scheduler
         next_runs = {
             "scan": scheduler.next_run(),
@@ -126,3 +143,11 @@ class SystemTasks:
                         delete(WrittenSubtitle).where(WrittenSubtitle.path.in_(chunk))
                     )
         return f"{len(gone)} records of deleted subtitles removed"
+
+
+def _when(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -58,6 +58,7 @@ class WorkerSpec:
 class WorkerState:
     status: str = "starting"  # starting | idle | busy | stopping | stopped | error
     current_job_id: str | None = None
+    current_job_file: str | None = None  # its file's name, for people (worker card, events)
     progress: float | None = None
     eta: float | None = None
     stage: str | None = None
@@ -181,6 +182,7 @@ class SupervisedWorker:
     async def _execute(self, job: Job) -> None:
         self.state.status = "busy"
         self.state.current_job_id, self.state.progress, self.state.eta = job.id, 0.0, None
+        self.state.current_job_file = job.file_name
         self._announce()
         settings = self._snapshot()
         written = await retrying(partial(self._written_for, job), what=f"{self.worker_id} reading")
@@ -188,7 +190,7 @@ class SupervisedWorker:
             self._queue, job, settings=settings, written=written, paths=self._paths
         ):
             self.state.jobs_failed += 1
-            self.state.current_job_id = None
+            self.state.current_job_id = self.state.current_job_file = None
             return
         self._send(
             (
@@ -286,7 +288,7 @@ class SupervisedWorker:
                     return
         finally:
             self._cancel_deadline = None
-            self.state.current_job_id = None
+            self.state.current_job_id = self.state.current_job_file = None
             self.state.progress = self.state.eta = self.state.stage = None
 
     async def _written_for(self, job: Job) -> dict[str, str]:
@@ -462,6 +464,7 @@ class SupervisedWorker:
             "device_id": self.spec.device_id,
             "status": self.state.status,
             "current_job_id": self.state.current_job_id,
+            "current_job_file": self.state.current_job_file,
             "current_stage": self.state.stage,
             "jobs_completed": self.state.jobs_completed,
             "jobs_failed": self.state.jobs_failed,

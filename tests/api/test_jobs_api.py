@@ -188,7 +188,8 @@ async def test_retry_only_from_failed(
     job = (await _create(client, media_file)).json()
     not_failed = await client.post(f"/api/jobs/{job['id']}/retry")
     assert not_failed.status_code == 400
-    assert "only failed" in not_failed.json()["detail"]
+    assert "only a failed or cancelled job" in not_failed.json()["detail"]
+    assert not_failed.json()["detail"].startswith(media_file.name)  # names the file, not an id
     await daemon.queue.claim(worker_id="w")
     await daemon.queue.fail(job["id"], worker_id="w", error="boom", error_code="engine_error")
     failed = (await client.get(f"/api/jobs/{job['id']}")).json()

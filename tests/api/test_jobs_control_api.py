@@ -98,7 +98,11 @@ async def test_bulk_actions_by_ids_and_by_filter(
     )
     assert cancel.json()["affected"] == 3
     retry = await client.post("/api/jobs/bulk", json={"action": "retry", "ids": ids})
-    assert retry.json()["affected"] == 0 and len(retry.json()["errors"]) == 3  # not failed
+    assert retry.json()["affected"] == 3  # a cancel can be taken back (issue 18)
+    again = await client.post("/api/jobs/bulk", json={"action": "retry", "ids": ids})
+    assert again.json()["affected"] == 0 and len(again.json()["errors"]) == 3  # queued now
+    cancel = await client.post("/api/jobs/bulk", json={"action": "cancel", "ids": ids})
+    assert cancel.json()["affected"] == 3
 
     removed = await client.post(
         "/api/jobs/bulk", json={"action": "remove", "filter": {"status": "cancelled"}}

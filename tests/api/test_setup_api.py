@@ -36,6 +36,7 @@ async def test_first_run_then_standalone(
         "success": True,
         "message": "Standalone mode configured successfully",
         "bazarr_info": None,
+        "first_scan_started": True,
     }
     assert daemon.settings.get("library_paths") == [str(lib)]
     assert daemon.settings.get("worker_cpu_count") == 2

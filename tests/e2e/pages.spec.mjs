@@ -124,7 +124,10 @@ try {
   await target.waitFor()
   await page.getByTestId('library-pageinfo').filter({ hasText: '· 1 files' }).waitFor()
   await target.getByTestId('subtitle-now').click()
-  await page.getByTestId('toast').filter({ hasText: 'Subtitle now: 1 of 1 files' }).first().waitFor()
+  // the dialog offers the language (default: the one spoken) and the preset
+  await page.getByTestId('subtitle-dialog').waitFor()
+  await page.getByTestId('subtitle-go').click()
+  await page.getByTestId('toast').filter({ hasText: 'Show 05 S01E02.mkv: queued for a subtitle' }).first().waitFor()
   await target.getByTestId('status-badge').filter({ hasText: 'queued' }).waitFor()
   await page.getByTestId('library-search').fill('Show 06 S01')
   await page.getByTestId('library-pageinfo').filter({ hasText: '· 5 files' }).waitFor()

@@ -73,6 +73,16 @@ def test_api_paths_keep_json(build: Path) -> None:
     for path in ("/../../etc/passwd", "/metrics-typo", "/deep/link/page", "/wp-login.php"):
         r = client.get(path)
         assert r.status_code == 404 and r.json()["detail"] == "Not found", path
+    # a browser asking for an unknown page gets the UI (its not-found page), still a 404;
+    # the API answers JSON to browsers too
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    page = client.get("/deep/link/page", headers=browser)
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert page.text == "<!doctype html><div id=app></div>"
+    api = client.get("/api/nothing", headers=browser)
+    assert api.status_code == 404 and api.json()["detail"] == "Not found"
+    asset = client.get("/assets/gone.js", headers=browser)
+    assert asset.status_code == 404 and asset.headers["content-type"] == "application/json"
 
 
 def test_not_built_keeps_the_json_root(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ export const EVENT_TYPES = [
   'setting_updated',
   'scan_started',
   'scan_finished',
+  'library_updated',
 ] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 export type EventHandler = (type: EventType, data: Record<string, unknown>) => void

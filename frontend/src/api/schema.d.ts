@@ -1306,6 +1306,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/library/unignore-folder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unignore Folder
+         * @description Stop ignoring a folder: its `.subtitlerignore` goes, its files are scanned again.
+         */
+        post: operations["unignore_folder_api_library_unignore_folder_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/subtitles": {
         parameters: {
             query?: never;
@@ -1524,7 +1544,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read Logs */
+        /**
+         * Read Logs
+         * @description The log's lines, filtered here by level and text (never access-logged itself).
+         */
         get: operations["read_logs_api_logs_get"];
         put?: never;
         post?: never;
@@ -1541,7 +1564,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download Logs */
+        /**
+         * Download Logs
+         * @description The log file as it was when the request came (its size then), while it keeps growing.
+         */
         get: operations["download_logs_api_logs_download_get"];
         put?: never;
         post?: never;
@@ -2004,6 +2030,12 @@ export interface components {
             target_language?: string | null;
             /** Quality Preset */
             quality_preset?: string | null;
+            /**
+             * Also When Present
+             * @description subtitle/translate: also write a subtitle where the file already has one in that language (without it, a single file answers 409 subtitle_exists)
+             * @default false
+             */
+            also_when_present: boolean;
         };
         /** LibraryFilterIn */
         LibraryFilterIn: {
@@ -2111,6 +2143,13 @@ export interface components {
             beam_size: number;
             /** Batch Size */
             batch_size: number;
+            /**
+             * Installed
+             * @default true
+             */
+            installed: boolean;
+            /** Falls Back To */
+            falls_back_to?: string | null;
         };
         /** PreviewFile */
         PreviewFile: {
@@ -2235,6 +2274,11 @@ export interface components {
              * @default 0
              */
             matched_files: number;
+            /**
+             * Would Queue
+             * @default 0
+             */
+            would_queue: number;
             /** Page */
             page: number;
             /** Page Size */
@@ -2471,6 +2515,12 @@ export interface components {
             bazarr_info: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * First Scan Started
+             * @description Standalone: the first scan runs (scan_started/_finished)
+             * @default false
+             */
+            first_scan_started: boolean;
         };
         /** SetupRule */
         SetupRule: {
@@ -2704,6 +2754,8 @@ export interface components {
             status: string;
             /** Current Job Id */
             current_job_id: string | null;
+            /** Current Job File */
+            current_job_file?: string | null;
             /** Current Stage */
             current_stage: string | null;
             /** Jobs Completed */
@@ -11651,6 +11703,113 @@ export interface operations {
             };
         };
     };
+    unignore_folder_api_library_unignore_folder_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IgnoreFolder"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The token's scope does not allow this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not enough disk space */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     list_subtitles_api_subtitles_get: {
         parameters: {
             query?: {
@@ -13012,6 +13171,8 @@ export interface operations {
                 level?: string | null;
                 q?: string | null;
                 limit?: number;
+                /** @description Byte offset (a last call's `start`): earlier lines */
+                before?: number | null;
             };
             header?: never;
             path?: never;

@@ -46,6 +46,14 @@ export function relative(value: string | null | undefined, now = Date.now()): st
   return diff > 0 ? t('format.in', { d: duration(diff) }) : t('format.ago', { d: duration(-diff) })
 }
 
+/** A moment that has passed (a last scan, a last run): never "in 8 s" because the page's clock
+ *  (`now`, refreshed now and then) or the browser's is behind the server's. */
+export function since(value: string | null | undefined, now = Date.now()): string {
+  const d = parseDate(value)
+  if (!d) return '—'
+  return relative(value, Math.max(now, Date.now(), d.getTime()))
+}
+
 export function percent(v: number | null | undefined, digits = 0): string {
   return v === null || v === undefined ? '—' : `${v.toFixed(digits)}%`
 }

@@ -10,6 +10,8 @@ export interface LibraryJob {
   progress: number
   error: string | null
   error_code?: string | null
+  /** failed only because the audio is another language than the rule wants: a skip */
+  skipped?: boolean
   target_lang: string | null
   task: string
   created_at: string | null
@@ -23,6 +25,8 @@ export interface LibraryItem {
   size: number
   duration_seconds: number | null
   audio_languages: string[]
+  /** languages jobs detected on untagged audio tracks */
+  detected_languages?: string[]
   subtitles: { embedded: string[]; external: string[]; ours: string[] }
   verdict: string
   reason: string | null
@@ -40,7 +44,7 @@ export interface ActionResult {
   action: string
   matched: number
   affected: number
-  errors: { path: string; detail: string }[]
+  errors: { path: string; detail: string; code?: string }[]
 }
 export type LibraryStatus = '' | 'wanted' | 'done' | 'failed' | 'skipped' | 'ours' | 'ignored'
 
@@ -112,39 +116,104 @@ export const useLibraryStore = defineStore('library', () => {
     selected.value = next
     if (!on) allMatching.value = false
   }
-  async function act(action: string, opts: { paths?: string[]; target_language?: string | null } = {}) {
+  async function act(
+    action: string,
+    opts: {
+      paths?: string[]
+      target_language?: string | null
+      quality_preset?: string | null
+      also_when_present?: boolean
+      quiet?: boolean
+    } = {},
+  ) {
     const body: Record<string, unknown> = { action, target_language: opts.target_language ?? null }
+    if (opts.quality_preset) body.quality_preset = opts.quality_preset
+    if (opts.also_when_present) body.also_when_present = true
     if (opts.paths) body.paths = opts.paths
     else if (allMatching.value) body.filter = filterBody.value
     else body.paths = [...selected.value]
-    const res = await post<ActionResult>('/api/library/actions', body)
+    const res = await post<ActionResult>('/api/library/actions', body, { quiet: opts.quiet })
     void fetchPage().catch(() => {})
     return res
   }
   function ignoreFolder(folder: string) {
     return post<{ marker: string }>('/api/library/ignore-folder', { folder })
   }
-  /** A job event for a file on this page: its "last job" follows live. */
+  /** Stop ignoring a folder: its .subtitlerignore goes, its files are decided again. */
+  async function unignoreFolder(folder: string) {
+    const res = await post<{ marker: string | null; files: number }>('/api/library/unignore-folder', { folder })
+    void fetchPage().catch(() => {})
+    return res
+  }
+  /** Job events for files on this page: the "last job" follows live (a job that fails in 40 ms
+   *  included), and the server's re-decided verdicts (`library_updated`) refetch the page. */
+  let refetch: ReturnType<typeof setTimeout> | null = null
+  function refetchSoon() {
+    if (refetch) return
+    refetch = setTimeout(() => {
+      refetch = null
+      void fetchPage().catch(() => {})
+    }, 300)
+  }
   function onEvent(type: string, data: Record<string, unknown>) {
+    if (type === 'library_updated') {
+      const paths = new Set((data.paths as string[] | undefined) ?? [])
+      if (items.value.some((i) => paths.has(i.path))) refetchSoon()
+      return
+    }
     if (type !== 'job_updated' && type !== 'job_created') return
     const id = String(data.id ?? '')
     for (const item of items.value) {
-      if (type === 'job_created' && data.file_path === item.path) {
+      const mine = item.last_job?.id === id
+      if (!mine && data.file_path !== item.path) continue
+      if (!mine) {
+        // a job of this file the page has not seen yet (created, or its first event)
         item.last_job = {
           id,
           status: String(data.status ?? 'queued'),
           progress: Number(data.progress ?? 0),
-          error: null,
-          target_lang: (data.target_lang as string | null) ?? null,
-          task: String(data.transcribe_or_translate ?? 'transcribe'),
+          error: (data.error as string | null) ?? null,
+          error_code: (data.error_code as string | null) ?? null,
+          target_lang: (data.target_lang as string | null) ?? item.last_job?.target_lang ?? null,
+          task: String(data.transcribe_or_translate ?? item.last_job?.task ?? 'transcribe'),
           created_at: (data.created_at as string | null) ?? null,
         }
-      } else if (item.last_job?.id === id) {
-        if (data.status) item.last_job.status = String(data.status)
-        if (typeof data.progress === 'number') item.last_job.progress = data.progress
-        if ('error' in data) item.last_job.error = (data.error as string | null) ?? null
+        if (type === 'job_created' && !item.ignored) item.verdict = 'wanted'
+        continue
+      }
+      const job = item.last_job as LibraryJob
+      if (data.status) job.status = String(data.status)
+      if (typeof data.progress === 'number') job.progress = data.progress
+      if ('error' in data) job.error = (data.error as string | null) ?? null
+      if ('error_code' in data) {
+        job.error_code = (data.error_code as string | null) ?? null
+        job.skipped = job.status === 'failed' && job.error_code === 'rule_language_mismatch'
       }
     }
+  }
+  /** The page's state as URL query values (filter, search, page...), and back. */
+  function toQuery(): Record<string, string> {
+    const q: Record<string, string> = {}
+    if (filter.q.trim()) q.q = filter.q.trim()
+    if (filter.missing) q.missing = filter.missing
+    if (filter.status) q.status = filter.status
+    if (sort.value !== 'name') q.sort = sort.value
+    if (order.value !== 'asc') q.order = order.value
+    if (page.value > 1) q.page = String(page.value)
+    if (pageSize.value !== 50) q.size = String(pageSize.value)
+    return q
+  }
+  function fromQuery(query: Record<string, unknown>) {
+    const one = (k: string) => (typeof query[k] === 'string' ? (query[k] as string) : '')
+    filter.q = one('q')
+    filter.missing = one('missing') || null
+    const status = one('status') as LibraryStatus
+    filter.status = ['', 'wanted', 'done', 'failed', 'skipped', 'ours', 'ignored'].includes(status) ? status : ''
+    sort.value = one('sort') || 'name'
+    order.value = one('order') === 'desc' ? 'desc' : 'asc'
+    page.value = Math.max(1, Number(one('page')) || 1)
+    const size = Number(one('size'))
+    pageSize.value = [25, 50, 100].includes(size) ? size : 50
   }
   return {
     items,
@@ -166,6 +235,9 @@ export const useLibraryStore = defineStore('library', () => {
     resetSelection,
     act,
     ignoreFolder,
+    unignoreFolder,
     onEvent,
+    toQuery,
+    fromQuery,
   }
 })

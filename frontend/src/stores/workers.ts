@@ -10,6 +10,7 @@ export interface ActiveJob {
   progress: number | null
   stage: string | null
   eta: number | null
+  file_name?: string | null
 }
 
 export const useWorkersStore = defineStore('workers', () => {
@@ -33,13 +34,14 @@ export const useWorkersStore = defineStore('workers', () => {
           ...w,
           status: 'busy',
           current_job_id: jobId,
+          current_job_file: a.file_name ?? (w.current_job_id === jobId ? w.current_job_file : null) ?? null,
           current_job_progress: a.progress,
           current_stage: a.stage,
           current_job_eta: a.eta,
         }
       }
       if (w.current_job_id && finished.has(w.current_job_id)) {
-        return { ...w, status: 'idle', current_job_id: null, current_job_progress: null, current_stage: null, current_job_eta: null }
+        return { ...w, status: 'idle', current_job_id: null, current_job_file: null, current_job_progress: null, current_stage: null, current_job_eta: null }
       }
       return w
     }),
@@ -130,6 +132,7 @@ export const useWorkersStore = defineStore('workers', () => {
         progress: (data.progress as number | undefined) ?? 0,
         stage: null,
         eta: null,
+        file_name: (data.file_name as string | undefined) ?? null,
       }
       if (!raw.value.some((w) => w.worker_id === data.worker_id)) refreshSoon()
       return
@@ -147,6 +150,7 @@ export const useWorkersStore = defineStore('workers', () => {
         progress: w.current_job_progress,
         stage: w.current_stage,
         eta: w.current_job_eta,
+        file_name: w.current_job_file ?? null,
       }
     }
     if ('progress' in data) a.progress = data.progress as number

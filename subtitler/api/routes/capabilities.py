@@ -32,6 +32,8 @@ class PresetOut(BaseModel):
     compute_type: str
     beam_size: int
     batch_size: int
+    installed: bool = True  # its model loads without a download
+    falls_back_to: str | None = None  # the model used instead when it is not installed
 
 
 class DeviceOut(BaseModel):
@@ -74,12 +76,17 @@ async def capabilities(daemon: Daemon = Depends(get_daemon)) -> CapabilitiesOut:
     models = await asyncio.to_thread(available_models, models_dir=daemon.config.models_dir)
     gpus: list[dict[str, Any]] = await asyncio.to_thread(daemon.nvml.gpus)
     presets = []
+    have = [m.name for m in models]
     for name in QUALITY_PRESETS:
         raw = daemon.settings.get(f"preset_{name}") or {}
+        model = str(raw.get("model", ""))
+        installed = model in have or bool(daemon.settings.get("model_download"))
         presets.append(PresetOut(
-            name=name, model=str(raw.get("model", "")),
+            name=name, model=model,
             compute_type=str(raw.get("compute_type", "")),
             beam_size=int(raw.get("beam_size", 0)), batch_size=int(raw.get("batch_size", 0)),
+            installed=installed,
+            falls_back_to=None if installed or not have else have[0],
         ))  # fmt: skip
     devices = [DeviceOut(type="cpu", id=None, name="CPU")] + [
         DeviceOut(type="gpu", id=int(g["id"]), name=str(g.get("name", "GPU"))) for g in gpus

@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from subtitler.api import stream_token
 from subtitler.api.deps import get_daemon
 from subtitler.daemon import Daemon
-from subtitler.errors import NotFound
 from subtitler.security.reveal import refuse_unless_same_origin
 from subtitler.settings.registry import REGISTRY
 from subtitler.settings.service import generate_api_key
@@ -130,16 +129,28 @@ async def read_logs(
     level: str | None = Query(default=None, max_length=10),
     q: str | None = Query(default=None, max_length=200),
     limit: int = Query(default=500, ge=1, le=5000),
+    before: int | None = Query(
+        default=None, ge=0, description="Byte offset (a last call's `start`): earlier lines"
+    ),
     daemon: Daemon = Depends(get_daemon),
 ) -> dict[str, Any]:
+    """The log's lines, filtered here by level and text (never access-logged itself)."""
     return await asyncio.to_thread(
-        logfile.tail, daemon.config.logs_dir, after=after, level=level, q=q, limit=limit
+        logfile.tail, daemon.config.logs_dir, after=after, level=level, q=q, limit=limit,
+        before=before,
+    )  # fmt: skip
+
+
+@router.get("/api/logs/download", response_class=StreamingResponse)
+async def download_logs(daemon: Daemon = Depends(get_daemon)) -> StreamingResponse:
+    """The log file as it was when the request came (its size then), while it keeps growing."""
+    snap = await asyncio.to_thread(logfile.Snapshot, daemon.config.logs_dir)
+    return StreamingResponse(
+        snap.chunks(),
+        media_type="text/plain; charset=utf-8",
+        headers={
+            "Content-Length": str(snap.size),
+            "Content-Disposition": 'attachment; filename="subtitler.log"',
+            "Cache-Control": "no-store",
+        },
     )
-
-
-@router.get("/api/logs/download", response_class=FileResponse)
-async def download_logs(daemon: Daemon = Depends(get_daemon)) -> FileResponse:
-    path = logfile.log_path(daemon.config.logs_dir)
-    if not path.is_file():
-        raise NotFound("No log file yet", code="no_log_file")
-    return FileResponse(path, filename="subtitler.log", media_type="text/plain; charset=utf-8")

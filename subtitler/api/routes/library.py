@@ -28,6 +28,13 @@ class LibraryAction(BaseModel):
     filter: LibraryFilterIn | None = None
     target_language: str | None = Field(default=None, max_length=32)
     quality_preset: str | None = Field(default=None, max_length=32)
+    also_when_present: bool = Field(
+        default=False,
+        description=(
+            "subtitle/translate: also write a subtitle where the file already has one in that "
+            "language (without it, a single file answers 409 subtitle_exists)"
+        ),
+    )
 
 
 class IgnoreFolder(BaseModel):
@@ -63,9 +70,18 @@ async def library_action(
         flt=flt,
         target_language=body.target_language,
         quality_preset=body.quality_preset,
+        also_when_present=body.also_when_present,
     )
 
 
 @router.post("/ignore-folder")
 async def ignore_folder(body: IgnoreFolder, daemon: Daemon = Depends(get_daemon)) -> dict[str, Any]:
     return await daemon.library_service.ignore_folder(folder=body.folder)
+
+
+@router.post("/unignore-folder")
+async def unignore_folder(
+    body: IgnoreFolder, daemon: Daemon = Depends(get_daemon)
+) -> dict[str, Any]:
+    """Stop ignoring a folder: its `.subtitlerignore` goes, its files are scanned again."""
+    return await daemon.library_service.unignore_folder(folder=body.folder)

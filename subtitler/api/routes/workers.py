@@ -20,6 +20,7 @@ class WorkerOut(BaseModel):
     device_id: int | None
     status: str
     current_job_id: str | None
+    current_job_file: str | None = None  # the name of the file it works on
     current_stage: str | None
     jobs_completed: int
     jobs_failed: int

@@ -76,4 +76,16 @@ SPECS = [
         choices=("", "standalone", "bazarr_slave", "skipped"),
         description="The mode chosen in the setup wizard (standalone, bazarr_slave or skipped).",
     ),
+    SettingSpec(
+        key="log_polling_requests",
+        category="general",
+        value_type="boolean",
+        default=False,
+        advanced=True,
+        description=(
+            "Also write the web page's own status checks to the log (a line every few seconds "
+            "while a page is open). Off keeps the log readable; changes, errors and requests "
+            "from other programs are always logged."
+        ),
+    ),
 ]
