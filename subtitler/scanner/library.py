@@ -265,12 +265,12 @@ class MediaLibrary:
             Job.status,
             Job.created_at,
             Job.error,
-            Job.completed_at,
             Job.id,
             Job.rule_name,
             Job.source_lang,
             Job.error_code,
             Job.options["audio_track"].as_integer(),  # not the whole JSON: one value
+            Job.completed_at,
         )
         written = select(
             WrittenSubtitle.media_path,
