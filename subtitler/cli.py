@@ -11,6 +11,10 @@ import typer
 from subtitler import __version__
 from subtitler.config import Config, ConfigError, load_config
 
+# uvicorn's wait for open connections (SSE, long polls) at SIGTERM, before the daemon's own stop
+# (subtitler.system.stopping.STOP_TOTAL): together within Docker's 10 s grace.
+GRACEFUL_CLOSE = 2
+
 app = typer.Typer(help="subtitler: subtitles for a home media library.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -65,7 +69,7 @@ def serve(
             log_level=config.log_level,
             proxy_headers=False,  # our auth decides whom to believe (trusted_proxies)
             server_header=False,
-            timeout_graceful_shutdown=10,
+            timeout_graceful_shutdown=GRACEFUL_CLOSE,
             log_config=None,
         )
     )
@@ -108,7 +112,7 @@ def worker(
         uvicorn.Config(
             create_worker_app(node), host=config.host, port=config.port,
             log_level=config.log_level, proxy_headers=False, server_header=False,
-            timeout_graceful_shutdown=10, log_config=None,
+            timeout_graceful_shutdown=GRACEFUL_CLOSE, log_config=None,
         )
     )  # fmt: skip
     server.run()

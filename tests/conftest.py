@@ -19,6 +19,7 @@ import pytest
 from subtitler.api import create_app
 from subtitler.config import Config
 from subtitler.daemon import Daemon
+from tests.hangs import pytest_timeout_set_timer  # noqa: F401  # pending tasks on a timeout
 
 SUBTITLER = str(Path(sys.executable).with_name("subtitler"))
 

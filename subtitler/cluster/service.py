@@ -11,7 +11,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -34,11 +34,13 @@ from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import JobStatus
 from subtitler.settings import SettingsService
 from subtitler.system.resources import Nvml
+from subtitler.system.stopping import finished, stop_within
 
 logger = logging.getLogger(__name__)
 
 LEASE_KEY = "cluster_lease_seconds"
 DEFAULT_LEASE = 60.0
+STOP_TIMEOUT = 2.5  # heartbeat, duties and event listener, stopped side by side
 FORGET_AFTER = timedelta(days=7)  # a node silent this long leaves the Nodes list
 
 
@@ -119,15 +121,19 @@ class ClusterService:
             duty.start()
         self._task = asyncio.create_task(self._heartbeat_loop(), name="cluster-heartbeat")
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        for duty in self.duties.values():
-            await duty.stop()
-        await self.events.stop()
+    async def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Heartbeat, duties and the event listener stop together, each within `timeout` (a
+        beat stuck on a database that does not answer is cancelled and named in the log)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+        parts: list[Awaitable[object]] = []
+        if task is not None:
+            parts.append(stop_within("the cluster heartbeat", finished(task), timeout))
+        part = timeout / 2  # a duty's loop, then its on_lose, each get half
+        parts += [duty.stop(part) for duty in self.duties.values()]
+        parts.append(self.events.stop(timeout))
+        await asyncio.gather(*parts)
 
     # --- heartbeat --------------------------------------------------------------------------
     async def beat(self) -> None:
