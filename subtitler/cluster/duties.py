@@ -76,7 +76,8 @@ class DutyLock:
                     await self._on_acquire()
                 while True:  # keep the session (and so the lock) alive; notice when it is gone
                     await asyncio.sleep(self._interval())
-                    await asyncio.wait_for(conn.fetchval("SELECT 1"), 10)
+                    async with asyncio.timeout(10):  # (wait_for may swallow a cancel)
+                        await conn.fetchval("SELECT 1")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

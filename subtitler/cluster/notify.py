@@ -98,7 +98,9 @@ class EventBridge:
                 attempt = 0
                 while True:
                     try:
-                        text = await asyncio.wait_for(self._outbox.get(), 10)
+                        # not wait_for: on 3.11 it can swallow a cancel that meets an item
+                        async with asyncio.timeout(10):
+                            text = await self._outbox.get()
                     except TimeoutError:
                         await conn.fetchval("SELECT 1")  # notice a dead connection
                         continue
