@@ -52,7 +52,8 @@ from subtitler.workers.pool import WorkerPool
 
 logger = logging.getLogger(__name__)
 
-POOL_STOP_TIMEOUT = 5.0  # seconds a running job gets at shutdown before it is requeued
+POOL_STOP_TIMEOUT = 3.0  # seconds a running job gets at shutdown before it is requeued
+POOL_KILL_RESERVE = 3.0  # then: the process asked to exit (2 s), killed, its job requeued
 
 
 class DaemonStopped(Exception):
@@ -256,8 +257,8 @@ class Daemon:
     async def _stop_pool(self, deadline: StopDeadline, *, keep: float) -> None:
         """A running job gets POOL_STOP_TIMEOUT (less when others took their time) to finish
         before it is requeued; worker processes still there at the pool's deadline are killed."""
-        share = deadline.share(POOL_STOP_TIMEOUT + 1.5, keep=keep)
-        grace = max(0.1, share - 1.5)  # what is left is for the kill and the requeue
+        share = deadline.share(POOL_STOP_TIMEOUT + POOL_KILL_RESERVE, keep=keep)
+        grace = max(0.1, share - POOL_KILL_RESERVE)
         if not await deadline.run("the worker pool", self.pool.shutdown(timeout=grace), share):
             killed = self.pool.kill_processes()
             if killed:

@@ -34,7 +34,7 @@ from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import JobStatus
 from subtitler.settings import SettingsService
 from subtitler.system.resources import Nvml
-from subtitler.system.stopping import finished, stop_within
+from subtitler.system.stopping import stop_within
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +94,7 @@ class ClusterService:
                 on_acquire=scanner.control.start, on_lose=scanner.control.stop,
             )  # fmt: skip
         self._task: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()
         self._devices: list[dict[str, Any]] = []
         queue.lease_seconds = self.lease_seconds
         queue.local_only = True
@@ -119,17 +120,17 @@ class ClusterService:
         self.events.start()
         for duty in self.duties.values():
             duty.start()
+        self._closing.clear()
         self._task = asyncio.create_task(self._heartbeat_loop(), name="cluster-heartbeat")
 
     async def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """Heartbeat, duties and the event listener stop together, each within `timeout` (a
         beat stuck on a database that does not answer is cancelled and named in the log)."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
+        self._closing.set()  # a beat under way may finish (its transaction whole), else cancelled
         parts: list[Awaitable[object]] = []
         if task is not None:
-            parts.append(stop_within("the cluster heartbeat", finished(task), timeout))
+            parts.append(stop_within("the cluster heartbeat", task, timeout))
         part = timeout / 2  # a duty's loop, then its on_lose, each get half
         parts += [duty.stop(part) for duty in self.duties.values()]
         parts.append(self.events.stop(timeout))
@@ -165,11 +166,14 @@ class ClusterService:
 
     async def _heartbeat_loop(self) -> None:
         attempt = 0
-        while True:
+        while not self._closing.is_set():
             try:
-                await asyncio.sleep(
-                    max(0.5, self.lease_seconds / 4) if attempt == 0 else backoff(attempt, cap=15)
-                )
+                pause = self.duty_interval() if attempt == 0 else backoff(attempt, cap=15)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(pause):
+                        await self._closing.wait()
+                if self._closing.is_set():
+                    return
                 await self.beat()
                 attempt = 0
             except asyncio.CancelledError:
