@@ -7,18 +7,20 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
+from subtitler.cluster import leases
 from subtitler.cluster.worker_node import WorkerNode
 from subtitler.config import Config
 from subtitler.daemon import Daemon
 from subtitler.db import Database
 from subtitler.db.migrate import migrate
-from subtitler.db.models import Job
+from subtitler.db.models import Job, utcnow
 from subtitler.db.models_cluster import Node
 from subtitler.events import EventBus
 from subtitler.settings import SettingsService
@@ -191,3 +193,28 @@ async def test_a_setting_changed_on_one_node_is_read_by_the_others(make_node: An
         return bool(b.settings.get("preset_fast") == fast)
 
     await wait_for(seen, timeout=30, what="node b to re-read the setting")
+
+
+async def test_the_reaper_takes_all_of_a_dead_nodes_jobs_in_one_go(make_node: Any) -> None:
+    """One lapsed lease says the node is gone: its upload (claimed later, its own lease not yet
+    out) fails in the same transaction that requeues its other job; another node's job stays."""
+    a = await make_node("node-a")
+    await a.cluster.stop()  # no heartbeat here: the test calls the reaper itself
+    job = await _add_job(a, "/media/one.mkv")
+    live = await _add_job(a, "/media/two.mkv")
+    upload = await a.queue.enqueue(file_path="asr://node-b/k", file_name="upload.wav",
+                                   job_type="asr", pinned_node="node-b")  # fmt: skip
+    now = utcnow()
+    async with a.db.write() as session:
+        for job_id, node, lease in ((job.id, "node-b", -1), (upload.id, "node-b", +60),
+                                    (live.id, "node-c", +60)):  # fmt: skip
+            await session.execute(
+                update(Job).where(Job.id == job_id).values(
+                    status="processing", node_id=node, worker_id="worker-cpu-0",
+                    lease_expires_at=now + timedelta(seconds=lease))
+            )  # fmt: skip
+    assert await leases.reap(db=a.db, bus=a.bus, now=now) == 2
+    got = {j: await a.queue.get(j) for j in (job.id, upload.id, live.id)}
+    assert (got[job.id].status, got[job.id].recovered_count) == ("queued", 1)
+    assert (got[upload.id].status, got[upload.id].error_code) == ("failed", "node_lost")
+    assert got[live.id].status == "processing" and got[live.id].recovered_count == 0
