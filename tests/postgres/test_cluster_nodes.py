@@ -30,7 +30,7 @@ from tests.postgres.nodes import (
 )
 from tests.speechgen import ENGLISH, MediaFactory, Track
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # real transcription on 3 nodes
 
 LEASE = 4
 
