@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -73,6 +73,13 @@ def serve(
             log_config=None,
         )
     )
+    uvicorn_exit = server.handle_exit
+
+    def handle_exit(sig: int, frame: Any) -> None:  # also a SIGTERM while start() still waits
+        uvicorn_exit(sig, frame)
+        daemon.interrupt_start()
+
+    server.handle_exit = handle_exit  # type: ignore[method-assign]
     server.run()
     if not daemon.started and not server.started:
         raise typer.Exit(code=1)

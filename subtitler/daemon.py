@@ -134,6 +134,7 @@ class Daemon:
         self._needs_stop = False
         self._starting: asyncio.Future[None] | None = None
         self._stopping: asyncio.Future[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._started_monotonic: float | None = None
 
     @property
@@ -162,7 +163,15 @@ class Daemon:
             if task.done():
                 self._starting = None
 
+    def interrupt_start(self) -> None:
+        """From a signal handler (SIGTERM while start() waits on a database that does not
+        answer): cancel the start; the lifespan then stops what had started."""
+        task, loop = self._starting, self._loop
+        if task is not None and loop is not None and not task.done():
+            loop.call_soon_threadsafe(task.cancel)
+
     async def _start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self.config.ensure_dirs()
         self.lock.acquire()  # DataDirBusy before anything is touched: one daemon per data dir
         try:
@@ -270,6 +279,9 @@ class Daemon:
             if count:
                 logger.warning("terminated %d database connection(s) of late parts", count)
         await self.db.dispose(timeout=deadline.share(2.0))
+        left = self.db.terminate()  # still held by a part cancelled inside its own stop
+        if left:
+            logger.warning("terminated %d database connection(s) still held at the end", left)
 
     def _watch_sighup(self) -> None:
         """SIGHUP re-reads settings from the database (`subtitler api-key --regenerate`)."""

@@ -168,13 +168,18 @@ class ClusterService:
         attempt = 0
         while not self._closing.is_set():
             try:
-                pause = self.duty_interval() if attempt == 0 else backoff(attempt, cap=15)
+                # never slower than a quarter lease, failing or not: a node back from an outage
+                # renews its leases before they run out (a job claimed meanwhile included)
+                pause = (
+                    min(self.duty_interval(), backoff(attempt)) if attempt else self.duty_interval()
+                )
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(pause):
                         await self._closing.wait()
                 if self._closing.is_set():
                     return
-                await self.beat()
+                async with asyncio.timeout(max(3.0, self.lease_seconds)):  # a hung beat fails
+                    await self.beat()
                 attempt = 0
             except asyncio.CancelledError:
                 raise

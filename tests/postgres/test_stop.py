@@ -193,6 +193,27 @@ def test_serve_exits_within_15s_of_sigterm_with_a_job_running_and_with_postgres_
             node.kill()
 
 
+def test_serve_exits_within_15s_of_sigterm_while_its_start_waits_on_frozen_postgres(
+    pg_url: str, tmp_path: Path
+) -> None:
+    prepare_database(pg_url, cluster_lease_seconds=LEASE)
+    with frozen_postgres(pg_url):
+        node = launch("serve", tmp_path, "serve-frozen-start", db_url=pg_url)
+        try:
+            wait_until_sync(lambda: "Waiting for application startup" in node.log()
+                            or node.proc.poll() is not None, timeout=120,
+                            what="uvicorn to start the daemon")  # fmt: skip
+            time.sleep(1.0)  # the start now waits on the frozen server
+            assert node.proc.poll() is None, node.log()
+            elapsed = _sigterm(node.proc)
+            log = node.log()
+        finally:
+            node.kill()
+    assert node.proc.returncode is not None
+    assert elapsed <= SIGTERM_EXIT, f"took {elapsed:.1f} s:\n{log[-3000:]}"
+    assert "subtitler stopped" in log, log[-3000:]
+
+
 def _sigterm(proc: Any) -> float:
     started = time.monotonic()
     proc.send_signal(signal.SIGTERM)
