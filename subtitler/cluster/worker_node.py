@@ -86,12 +86,12 @@ class WorkerNode(Daemon):
         if boot is not None and not boot.done():
             boot.cancel()
             await deadline.run("the worker node's start", finished(boot), 2.0, keep=5.0)
-        if self.ready:
-            assert self.cluster is not None
-            await self._stop_pool(deadline, keep=3.0)
-            # after the pool: requeues go out before the events stop
-            await deadline.run("the cluster service", self.cluster.stop(), 3.0, keep=1.5)
-            await deadline.run("the CPU sampler", self.cpu.stop(), 0.5, keep=1.0)
+        # whatever the start got to (each of these is a no-op when it had not started)
+        assert self.cluster is not None
+        await self._stop_pool(deadline, keep=3.0)
+        # after the pool: requeues go out before the events stop
+        await deadline.run("the cluster service", self.cluster.stop(), 3.0, keep=1.5)
+        await deadline.run("the CPU sampler", self.cpu.stop(), 0.5, keep=1.0)
         await self._close_database(deadline)
         self.started = self.ready = self._needs_stop = False
         if deadline.late:
