@@ -3,6 +3,7 @@ real `subtitler serve` process."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -19,9 +20,11 @@ import pytest
 from subtitler.api import create_app
 from subtitler.config import Config
 from subtitler.daemon import Daemon
-from tests.hangs import pytest_timeout_set_timer  # noqa: F401  # pending tasks on a timeout
 
 SUBTITLER = str(Path(sys.executable).with_name("subtitler"))
+
+with contextlib.suppress(ImportError):  # pytest-timeout (dev extra): pending tasks on a timeout
+    from tests.hangs import pytest_timeout_set_timer  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
