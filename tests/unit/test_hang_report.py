@@ -14,7 +14,7 @@ pytest.importorskip("pytest_timeout")
 
 ROOT = Path(__file__).resolve().parents[2]
 
-HANGS = '''
+HANGS = """
 import asyncio
 
 
@@ -23,7 +23,7 @@ def test_waits_forever() -> None:
         await asyncio.create_task(asyncio.Event().wait(), name="the-stuck-stop")
 
     asyncio.run(main())
-'''
+"""
 
 
 def test_a_hung_test_ends_the_run_with_its_tasks_and_threads(tmp_path: Path) -> None:
