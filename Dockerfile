@@ -63,9 +63,9 @@ WORKDIR /config
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('SUBTITLER_PORT', '8000'), timeout=4)"]
 
-# SIGTERM stops the daemon gracefully (uvicorn drains for up to 10 s, then the daemon's ordered
-# stop() asks the workers to finish): give it `docker run --stop-timeout 30` (compose:
-# stop_grace_period: 30s) rather than Docker's default 10 s before SIGKILL.
+# SIGTERM stops the daemon gracefully within Docker's default 10 s before SIGKILL: uvicorn
+# closes open connections (2 s), then the daemon's stop() gives each part its share of 8 s and
+# cancels, and names in its log, any part that has not stopped (subtitler.system.stopping).
 STOPSIGNAL SIGTERM
 
 ENTRYPOINT ["/usr/local/bin/docker-entrypoint"]

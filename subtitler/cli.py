@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from subtitler import __version__
 from subtitler.config import Config, ConfigError, load_config
+
+# uvicorn's wait for open connections (SSE, long polls) at SIGTERM, before the daemon's own stop
+# (subtitler.system.stopping.STOP_TOTAL): together within Docker's 10 s grace.
+GRACEFUL_CLOSE = 2
 
 app = typer.Typer(help="subtitler: subtitles for a home media library.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
@@ -65,10 +69,17 @@ def serve(
             log_level=config.log_level,
             proxy_headers=False,  # our auth decides whom to believe (trusted_proxies)
             server_header=False,
-            timeout_graceful_shutdown=10,
+            timeout_graceful_shutdown=GRACEFUL_CLOSE,
             log_config=None,
         )
     )
+    uvicorn_exit = server.handle_exit
+
+    def handle_exit(sig: int, frame: Any) -> None:  # also a SIGTERM while start() still waits
+        uvicorn_exit(sig, frame)
+        daemon.interrupt_start()
+
+    server.handle_exit = handle_exit  # type: ignore[method-assign]
     try:
         server.run()
     except SystemExit:  # uvicorn exits 3 when the lifespan fails
@@ -115,7 +126,7 @@ def worker(
         uvicorn.Config(
             create_worker_app(node), host=config.host, port=config.port,
             log_level=config.log_level, proxy_headers=False, server_header=False,
-            timeout_graceful_shutdown=10, log_config=None,
+            timeout_graceful_shutdown=GRACEFUL_CLOSE, log_config=None,
         )
     )  # fmt: skip
     node.on_fatal = lambda: setattr(server, "should_exit", True)

@@ -46,13 +46,19 @@ from subtitler.settings import SettingsService
 from subtitler.setup import SetupService
 from subtitler.subtitles.registry import WrittenSubtitles
 from subtitler.system.resources import CpuSampler, Nvml
+from subtitler.system.stopping import STOP_TOTAL, StopDeadline, finished
 from subtitler.system.tasks import SystemTasks
 from subtitler.tokens import TokenService
 from subtitler.workers.pool import WorkerPool
 
 logger = logging.getLogger(__name__)
 
-POOL_STOP_TIMEOUT = 5.0  # seconds a running job gets at shutdown before it is requeued
+POOL_STOP_TIMEOUT = 3.0  # seconds a running job gets at shutdown before it is requeued
+POOL_KILL_RESERVE = 3.0  # then: the process asked to exit (2 s), killed, its job requeued
+
+
+class DaemonStopped(Exception):
+    """start() was interrupted by stop()."""
 
 
 class Daemon:
@@ -128,6 +134,10 @@ class Daemon:
         self.stop_event = asyncio.Event()
         self.started = False
         self.fatal: str | None = None  # why start refused (the CLI exits 2 with it)
+        self._needs_stop = False
+        self._starting: asyncio.Future[None] | None = None
+        self._stopping: asyncio.Future[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._started_monotonic: float | None = None
 
     @property
@@ -137,8 +147,34 @@ class Daemon:
         return round(time.monotonic() - self._started_monotonic, 1)
 
     async def start(self) -> None:
+        """Start everything; a stop() meanwhile cancels the start (DaemonStopped) and stops
+        what had started."""
         if self.started:
             return
+        if self._starting is not None:  # a second caller waits for the first start
+            await asyncio.shield(self._starting)
+            return
+        task = self._starting = asyncio.ensure_future(self._start())
+        try:
+            await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if task.cancelled() and not (current is not None and current.cancelling()):
+                raise DaemonStopped("stopped while starting") from None
+            raise
+        finally:
+            if task.done():
+                self._starting = None
+
+    def interrupt_start(self) -> None:
+        """From a signal handler (SIGTERM while start() waits on a database that does not
+        answer): cancel the start; the lifespan then stops what had started."""
+        task, loop = self._starting, self._loop
+        if task is not None and loop is not None and not task.done():
+            loop.call_soon_threadsafe(task.cancel)
+
+    async def _start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self.config.ensure_dirs()
         self.lock.acquire()  # DataDirBusy before anything is touched: one daemon per data dir
         try:
@@ -147,6 +183,7 @@ class Daemon:
         except BaseException:
             self.lock.release()
             raise
+        self._needs_stop = True  # from here on, stop() has something to undo
         self._log_handler = ensure_file_logging(self.config.logs_dir)  # the Logs page reads it
         self.bus.bind_loop(asyncio.get_running_loop())
         if self.cluster is not None:
@@ -195,27 +232,71 @@ class Daemon:
         logger.info("subtitler %s ready (node %s)", self.version, self.config.node_id)
 
     async def stop(self) -> None:
-        if not self.started:
+        """Stop everything within STOP_TOTAL seconds (Docker gives 10 before SIGKILL, uvicorn's
+        close of open connections comes first): each component gets a share; one that has not
+        stopped by then is cancelled and named in the log, and the database connections it
+        held are terminated. Safe to call twice, during start(), and with the database down."""
+        if self._stopping is not None:  # a second caller waits for the same stop
+            await asyncio.shield(self._stopping)
             return
+        if not self._needs_stop and self._starting is None:
+            return
+        task = self._stopping = asyncio.ensure_future(self._stop())
+        try:
+            await asyncio.shield(task)
+        finally:
+            if task.done():
+                self._stopping = None
+
+    async def _stop(self) -> None:
+        deadline = StopDeadline(STOP_TOTAL)
         self.stop_event.set()
         self._unwatch_sighup()
-        await self.monitor.stop()
+        starting = self._starting
+        if starting is not None and not starting.done():
+            starting.cancel()
+            await deadline.run("the daemon's start", finished(starting), 2.0, keep=5.0)
+        await deadline.run("the health monitor", self.monitor.stop(), 0.5, keep=4.5)
         if self.cluster is not None:
-            await self.cluster.stop()
-        await self.scanner.stop()
-        await self.integrations.stop()
-        await self.pool.shutdown(timeout=POOL_STOP_TIMEOUT)
-        await self.asr.stop()
-        await self.cpu.stop()
-        await self.tokens.flush()  # a last use being written
-        await self.db.dispose()
-        self.started = False
+            await deadline.run("the cluster service", self.cluster.stop(), 3.0, keep=4.0)
+        await deadline.run("the scanner", self.scanner.stop(), 1.0, keep=3.5)
+        await deadline.run("the integrations", self.integrations.stop(), 1.0, keep=3.0)
+        await self._stop_pool(deadline, keep=1.5)
+        await deadline.run("the ASR service", self.asr.stop(), 0.5, keep=1.0)
+        await deadline.run("the CPU sampler", self.cpu.stop(), 0.5, keep=1.0)
+        await deadline.run("the token store", self.tokens.flush(), 0.5, keep=1.0)  # a last use
+        await self._close_database(deadline)
+        self.started = self._needs_stop = False
         self.lock.release()
-        logger.info("subtitler stopped")
+        if deadline.late:
+            logger.warning("subtitler stopped; cancelled at the deadline: %s",
+                           ", ".join(deadline.late))  # fmt: skip
+        else:
+            logger.info("subtitler stopped")
         if self._log_handler is not None:
             logging.getLogger().removeHandler(self._log_handler)
             self._log_handler.close()
             self._log_handler = None
+
+    async def _stop_pool(self, deadline: StopDeadline, *, keep: float) -> None:
+        """A running job gets POOL_STOP_TIMEOUT (less when others took their time) to finish
+        before it is requeued; worker processes still there at the pool's deadline are killed."""
+        share = deadline.share(POOL_STOP_TIMEOUT + POOL_KILL_RESERVE, keep=keep)
+        grace = max(0.1, share - POOL_KILL_RESERVE)
+        if not await deadline.run("the worker pool", self.pool.shutdown(timeout=grace), share):
+            killed = self.pool.kill_processes()
+            if killed:
+                logger.warning("killed %d worker process(es) left at the deadline", killed)
+
+    async def _close_database(self, deadline: StopDeadline) -> None:
+        if deadline.late:  # a part left behind may hold a connection: unblock it
+            count = self.db.terminate()
+            if count:
+                logger.warning("terminated %d database connection(s) of late parts", count)
+        await self.db.dispose(timeout=deadline.share(2.0))
+        left = self.db.terminate()  # still held by a part cancelled inside its own stop
+        if left:
+            logger.warning("terminated %d database connection(s) still held at the end", left)
 
     def _watch_sighup(self) -> None:
         """SIGHUP re-reads settings from the database (`subtitler api-key --regenerate`)."""

@@ -3,6 +3,7 @@ real `subtitler serve` process."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -21,6 +22,9 @@ from subtitler.config import Config
 from subtitler.daemon import Daemon
 
 SUBTITLER = str(Path(sys.executable).with_name("subtitler"))
+
+with contextlib.suppress(ImportError):  # pytest-timeout (dev extra): pending tasks on a timeout
+    from tests.hangs import pytest_timeout_set_timer  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

@@ -38,13 +38,17 @@ from subtitler.api.routes import (
     workers,
 )
 from subtitler.api.static import mount_frontend
-from subtitler.daemon import Daemon
+from subtitler.daemon import Daemon, DaemonStopped
 
 
 def create_app(daemon: Daemon) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await daemon.start()  # before uvicorn binds the port: recovery happens first
+        try:
+            await daemon.start()  # before uvicorn binds the port: recovery happens first
+        except DaemonStopped:  # SIGTERM during start (Daemon.interrupt_start)
+            await daemon.stop()
+            raise
         try:
             yield
         finally:

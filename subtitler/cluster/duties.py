@@ -8,16 +8,20 @@ database) PostgreSQL drops the session and its lock, and the next node that trie
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from subtitler.cluster.pg import connect
+import asyncpg
+
+from subtitler.cluster.pg import close_quietly, connect
+from subtitler.system.stopping import finished, stop_within
 
 logger = logging.getLogger(__name__)
 
 # Stable 64-bit keys per duty (pg_advisory_lock takes a bigint).
 DUTY_KEYS = {"scanner": 0x5375_6274_0001, "leases": 0x5375_6274_0002}
+
+STOP_TIMEOUT = 2.0
 
 Callback = Callable[[], Awaitable[None]]
 
@@ -40,23 +44,28 @@ class DutyLock:
         self._on_lose = on_lose
         self.held = False
         self._task: asyncio.Task[None] | None = None
+        self._conn: asyncpg.Connection | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"duty-{self.name}")
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        await self._lose()
+    async def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Cancel the loop and let go of the lock's connection within `timeout` (terminated when
+        the server does not answer), then run `on_lose` within the same `timeout`."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            if not await stop_within(f"the {self.name} duty", finished(task), timeout):
+                conn = self._conn
+                if conn is not None:
+                    conn.terminate()
+        await stop_within(f"giving up the {self.name} duty", self._lose(), timeout)
 
     async def _run(self) -> None:
         while True:
             conn = None
             try:
-                conn = await connect(self._url)
+                conn = self._conn = await connect(self._url)
                 while True:
                     if await conn.fetchval("SELECT pg_try_advisory_lock($1)", self._key):
                         break
@@ -67,7 +76,8 @@ class DutyLock:
                     await self._on_acquire()
                 while True:  # keep the session (and so the lock) alive; notice when it is gone
                     await asyncio.sleep(self._interval())
-                    await asyncio.wait_for(conn.fetchval("SELECT 1"), 10)
+                    async with asyncio.timeout(10):  # (wait_for may swallow a cancel)
+                        await conn.fetchval("SELECT 1")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -78,9 +88,9 @@ class DutyLock:
                 await self._lose()
                 await asyncio.sleep(self._interval())
             finally:
+                self._conn = None
                 if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(conn.close(), 2)
+                    await close_quietly(conn)
 
     async def _lose(self) -> None:
         if not self.held:

@@ -98,8 +98,10 @@ class NodeIdentity:
     async def _close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            with contextlib.suppress(Exception):
+            try:
                 await asyncio.wait_for(conn.close(), 2)
+            except Exception:  # a server that does not answer: drop the socket
+                conn.terminate()
 
     async def release(self) -> None:
         if self._task is not None:

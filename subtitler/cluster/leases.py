@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import and_, or_, select, update
 
 from subtitler.db import Database
 from subtitler.db.models import Job, JobLogLine
@@ -35,10 +35,12 @@ async def renew(*, db: Database, node_id: str, now: datetime, lease_seconds: flo
 
 
 async def reap(*, db: Database, bus: EventBus, now: datetime) -> int:
-    """Jobs whose lease ran out go back to the queue with one more `recovered_count`. A job
-    pinned to its node (an /asr upload: its client and audio were on that node) fails with
-    `node_lost`, as does one interrupted MAX_RECOVERIES times. Returns the number touched."""
-    expired = (
+    """A node with a job whose lease ran out is gone: all of its running jobs, whatever their
+    own leases say, go back to the queue with one more `recovered_count`. A job pinned to its
+    node (an /asr upload: its client and audio were on that node) fails with `node_lost`, as
+    does one interrupted MAX_RECOVERIES times. One transaction: no reader sees a node's jobs
+    requeued and its uploads still running. Returns the number touched."""
+    lapsed = (
         Job.status == JobStatus.PROCESSING,
         Job.lease_expires_at.is_not(None),
         Job.lease_expires_at < now,
@@ -53,6 +55,13 @@ async def reap(*, db: Database, bus: EventBus, now: datetime) -> int:
     }
     touched: list[tuple[Job, str]] = []
     async with db.write() as session:
+        dead = select(Job.node_id).where(*lapsed, Job.node_id.is_not(None)).distinct()
+        nodes = list(await session.scalars(dead))
+        gone = or_(
+            and_(Job.status == JobStatus.PROCESSING, Job.node_id.in_(nodes)),
+            and_(*lapsed, Job.node_id.is_(None)),
+        )
+        expired = (gone,)
         failed_pinned = await session.scalars(
             update(Job)
             .where(*expired, Job.pinned_node.is_not(None))

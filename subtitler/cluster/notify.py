@@ -10,7 +10,6 @@ at 8000 bytes by PostgreSQL: a larger event goes out as its id and status only.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -18,15 +17,17 @@ from typing import Any
 
 import asyncpg
 
-from subtitler.cluster.pg import backoff, connect
+from subtitler.cluster.pg import backoff, close_quietly, connect
 from subtitler.events import EventBus
 from subtitler.events.bus import Event
+from subtitler.system.stopping import finished, stop_within
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "subtitler_events"
 PAYLOAD_LIMIT = 7900
 OUTBOX_LIMIT = 10_000
+STOP_TIMEOUT = 2.0
 SHARED_PREFIXES = ("job_", "jobs_", "worker_", "setting_updated")
 
 
@@ -45,18 +46,23 @@ class EventBridge:
         self._node_id = node_id
         self._outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=OUTBOX_LIMIT)
         self._task: asyncio.Task[None] | None = None
+        self._conn: asyncpg.Connection | None = None
         self.connected = asyncio.Event()
         bus.add_hook(self._on_local_event)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="cluster-events")
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Cancel the listener within `timeout`; its connection is terminated if the server
+        does not answer by then."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            if not await stop_within("the cluster event listener", finished(task), timeout):
+                conn = self._conn
+                if conn is not None:
+                    conn.terminate()
 
     def _on_local_event(self, event: Event) -> None:
         if "origin_node" in event.data or not event.type.startswith(SHARED_PREFIXES):
@@ -86,13 +92,15 @@ class EventBridge:
         while True:
             conn: asyncpg.Connection | None = None
             try:
-                conn = await connect(self._url)
+                conn = self._conn = await connect(self._url)
                 await conn.add_listener(CHANNEL, self._on_notify)
                 self.connected.set()
                 attempt = 0
                 while True:
                     try:
-                        text = await asyncio.wait_for(self._outbox.get(), 10)
+                        # not wait_for: on 3.11 it can swallow a cancel that meets an item
+                        async with asyncio.timeout(10):
+                            text = await self._outbox.get()
                     except TimeoutError:
                         await conn.fetchval("SELECT 1")  # notice a dead connection
                         continue
@@ -106,9 +114,9 @@ class EventBridge:
                 logger.warning("cluster events: %s; reconnecting in %.0f s", exc, delay)
                 await asyncio.sleep(delay)
             finally:
+                self._conn = None
                 if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(conn.close(), 2)
+                    await close_quietly(conn)
 
 
 def _encode(node_id: str, event_type: str, data: dict[str, Any]) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncpg
 
 CONNECT_TIMEOUT = 5.0
+CLOSE_TIMEOUT = 1.0  # a server that does not answer the goodbye gets its socket closed
 
 
 def dsn_of(url: str) -> str:
@@ -29,3 +30,12 @@ async def connect(url: str) -> asyncpg.Connection:
 def backoff(attempt: int, *, cap: float = 30.0) -> float:
     """1, 2, 4, ... seconds, at most `cap`."""
     return float(min(cap, 2 ** min(attempt, 10)))
+
+
+async def close_quietly(conn: asyncpg.Connection, *, timeout: float = CLOSE_TIMEOUT) -> None:
+    """Close politely within `timeout`, else terminate (the socket closes; the server drops the
+    session, and its advisory locks, when it notices). Never raises but on cancellation."""
+    try:
+        await conn.close(timeout=timeout)
+    except Exception:
+        conn.terminate()

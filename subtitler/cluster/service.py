@@ -11,7 +11,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -35,11 +35,13 @@ from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import JobStatus
 from subtitler.settings import SettingsService
 from subtitler.system.resources import Nvml
+from subtitler.system.stopping import stop_within
 
 logger = logging.getLogger(__name__)
 
 LEASE_KEY = "cluster_lease_seconds"
 DEFAULT_LEASE = 60.0
+STOP_TIMEOUT = 2.5  # heartbeat, duties and event listener, stopped side by side
 FORGET_AFTER = timedelta(days=7)  # a node silent this long leaves the Nodes list
 LIVE_WORKER = frozenset({"starting", "idle", "busy"})  # a worker that takes (or will take) jobs
 
@@ -95,6 +97,7 @@ class ClusterService:
                 on_acquire=scanner.control.start, on_lose=scanner.control.stop,
             )  # fmt: skip
         self._task: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()
         self._devices: list[dict[str, Any]] = []
         queue.lease_seconds = self.lease_seconds
         queue.local_only = True
@@ -120,18 +123,22 @@ class ClusterService:
         self.events.start()
         for duty in self.duties.values():
             duty.start()
+        self._closing.clear()
         self._task = asyncio.create_task(self._heartbeat_loop(), name="cluster-heartbeat")
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        for duty in self.duties.values():
-            await duty.stop()
-        await self.events.stop()
-        await self.identity.release()
+    async def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Heartbeat, duties and the event listener stop together, each within `timeout` (a
+        beat stuck on a database that does not answer is cancelled and named in the log)."""
+        task, self._task = self._task, None
+        self._closing.set()  # a beat under way may finish (its transaction whole), else cancelled
+        parts: list[Awaitable[object]] = []
+        if task is not None:
+            parts.append(stop_within("the cluster heartbeat", task, timeout))
+        part = timeout / 2  # a duty's loop, then its on_lose, each get half
+        parts += [duty.stop(part) for duty in self.duties.values()]
+        parts.append(self.events.stop(timeout))
+        await asyncio.gather(*parts)
+        await stop_within("the node id lock", self.identity.release(), timeout)
 
     # --- heartbeat --------------------------------------------------------------------------
     async def beat(self) -> None:
@@ -163,12 +170,20 @@ class ClusterService:
 
     async def _heartbeat_loop(self) -> None:
         attempt = 0
-        while True:
+        while not self._closing.is_set():
             try:
-                await asyncio.sleep(
-                    max(0.5, self.lease_seconds / 4) if attempt == 0 else backoff(attempt, cap=15)
+                # never slower than a quarter lease, failing or not: a node back from an outage
+                # renews its leases before they run out (a job claimed meanwhile included)
+                pause = (
+                    min(self.duty_interval(), backoff(attempt)) if attempt else self.duty_interval()
                 )
-                await self.beat()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(pause):
+                        await self._closing.wait()
+                if self._closing.is_set():
+                    return
+                async with asyncio.timeout(max(3.0, self.lease_seconds)):  # a hung beat fails
+                    await self.beat()
                 attempt = 0
             except asyncio.CancelledError:
                 raise

@@ -10,7 +10,6 @@ while its heartbeat reaches the database, so nothing is lost if it never comes b
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -21,10 +20,9 @@ from subtitler.cluster.pg import backoff
 from subtitler.config import Config
 from subtitler.daemon import Daemon
 from subtitler.db.migrate import migrate
+from subtitler.system.stopping import STOP_TOTAL, StopDeadline, finished
 
 logger = logging.getLogger(__name__)
-
-POOL_STOP_TIMEOUT = 5.0
 
 
 class WorkerNodeNotReady(Exception):
@@ -48,7 +46,7 @@ class WorkerNode(Daemon):
             return
         self.config.ensure_dirs()
         self.bus.bind_loop(asyncio.get_running_loop())
-        self.started = True
+        self.started = self._needs_stop = True
         self._boot = asyncio.create_task(self._connect(), name="worker-node-boot")
 
     async def _connect(self) -> None:
@@ -96,24 +94,27 @@ class WorkerNode(Daemon):
             ", ".join(f"{m['queue']}={m['local']}" for m in self.pool.paths.describe()) or "none",
         )
 
-    async def stop(self) -> None:
-        if not self.started:
-            return
-        if self._boot is not None:
-            self._boot.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._boot
-        if self.ready:
-            assert self.cluster is not None
-            await self.pool.shutdown(timeout=POOL_STOP_TIMEOUT)
-            await self.cluster.stop()  # after the pool: requeues go out before the events stop
-            await self.asr.stop()
-            await self.cpu.stop()
-        if self.cluster is not None:
-            await self.cluster.identity.release()
-        await self.db.dispose()
-        self.started = self.ready = False
-        logger.info("subtitler worker node stopped")
+    async def _stop(self) -> None:
+        """Like Daemon's: every part within its share of STOP_TOTAL, named when cancelled."""
+        deadline = StopDeadline(STOP_TOTAL)
+        boot, self._boot = self._boot, None
+        if boot is not None and not boot.done():
+            boot.cancel()
+            await deadline.run("the worker node's start", finished(boot), 2.0, keep=5.0)
+        # whatever the start got to (each of these is a no-op when it had not started)
+        assert self.cluster is not None
+        await self._stop_pool(deadline, keep=3.0)
+        # after the pool: requeues go out before the events stop
+        await deadline.run("the cluster service", self.cluster.stop(), 3.0, keep=1.5)
+        await deadline.run("the ASR service", self.asr.stop(), 0.5, keep=1.0)
+        await deadline.run("the CPU sampler", self.cpu.stop(), 0.5, keep=1.0)
+        await self._close_database(deadline)
+        self.started = self.ready = self._needs_stop = False
+        if deadline.late:
+            logger.warning("subtitler worker node stopped; cancelled at the deadline: %s",
+                           ", ".join(deadline.late))  # fmt: skip
+        else:
+            logger.info("subtitler worker node stopped")
 
     async def health(self) -> dict[str, Any]:
         if not self.ready:

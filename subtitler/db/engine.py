@@ -6,7 +6,9 @@ writers never both hold a read snapshot and then fail to upgrade it; reads use a
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,10 +21,13 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from subtitler.system.stopping import stop_within
+
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _IMMEDIATE = "subtitler_begin_immediate"
+DISPOSE_TIMEOUT = 3.0
 
 
 def configure_sqlite(sync_engine: Engine) -> None:
@@ -59,8 +64,11 @@ class Database:
         if not self.is_sqlite:
             kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        self._raw: weakref.WeakSet[Any] = weakref.WeakSet()  # asyncpg connections, to terminate
         if self.is_sqlite:
             configure_sqlite(self.engine.sync_engine)
+        else:
+            event.listen(self.engine.sync_engine, "connect", self._on_connect)
         writer = (
             self.engine.execution_options(**immediate_options()) if self.is_sqlite else self.engine
         )
@@ -82,5 +90,27 @@ class Database:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
-    async def dispose(self) -> None:
-        await self.engine.dispose()
+    def _on_connect(self, dbapi_conn: Any, _record: Any) -> None:
+        raw = getattr(dbapi_conn, "_connection", None)  # the asyncpg connection under the adapter
+        if raw is not None and hasattr(raw, "terminate"):
+            self._raw.add(raw)
+
+    def terminate(self) -> int:
+        """Close every connection's socket at once, without a word to the server (asyncpg's
+        terminate): what is waiting on one fails at once. Returns how many were open."""
+        count = 0
+        for raw in list(self._raw):
+            if not raw.is_closed():
+                raw.terminate()
+                count += 1
+        return count
+
+    async def dispose(self, timeout: float = DISPOSE_TIMEOUT) -> bool:
+        """Close the pool's connections; a server that does not answer within `timeout` gets
+        its connections terminated instead. Returns False when it had to."""
+        if await stop_within("the database connections", self.engine.dispose(), timeout):
+            return True
+        count = self.terminate()
+        logger.warning("database did not answer: %d connection(s) terminated", count)
+        await asyncio.shield(self.engine.dispose(close=False))  # forget them; closes nothing
+        return False

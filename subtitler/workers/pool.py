@@ -106,6 +106,17 @@ class WorkerPool:
                 await self._listener
             self._listener = None
 
+    def kill_processes(self) -> int:
+        """The stop's last resort when shutdown() ran past its deadline: kill every worker
+        process still alive (their jobs' leases or recovery requeue them). Returns how many."""
+        killed = 0
+        for worker in self.workers.values():
+            proc = getattr(worker, "_proc", None)
+            if proc is not None and proc.is_alive():
+                proc.kill()
+                killed += 1
+        return killed
+
     # --- the Workers API ------------------------------------------------------------------
     async def add(self, *, worker_type: str, device_id: int | None) -> SupervisedWorker:
         async with self._lock:

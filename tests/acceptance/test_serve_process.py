@@ -91,13 +91,14 @@ def test_server_sent_events_over_a_real_socket(server: ServerProcess, media_file
     listeners = [threading.Thread(target=listen) for _ in range(3)]
     for t in listeners:
         t.start()
-    assert connected.wait(10)
+    assert connected.wait(30)
     job = httpx.post(
         f"{server.url}/api/jobs", json={"file_path": str(media_file), "target_lang": "eng"}
     ).json()
     httpx.delete(f"{server.url}/api/jobs/{job['id']}")
     for t in listeners:
-        t.join(timeout=20)
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in listeners), received
     created = [e for e in received if e["type"] == "job_created"]
     updated = [e for e in received if e["type"] == "job_updated"]
     assert len(created) == 3 and all(e["id"] == job["id"] for e in created)
@@ -205,7 +206,7 @@ def test_daemon_killed_mid_job_leaves_no_file_and_the_job_completes_after_restar
         worker_pid = httpx.get(f"{srv.url}/api/workers").json()[0]["pid"]
     finally:
         srv.stop(signal.SIGKILL)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while psutil.pid_exists(worker_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     proc_gone = not psutil.pid_exists(worker_pid) or (

@@ -3,9 +3,9 @@ really scans, and scheduler + watcher state that survives a daemon restart."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +15,7 @@ from subtitler.config import Config
 from subtitler.daemon import Daemon
 from subtitler.errors import BadRequest
 from subtitler.scanner.scheduler import SCAN_JOB, CroniterTrigger, parse_cron
+from tests.waiting import wait_until
 
 
 def test_cron_trigger_uses_standard_cron_semantics() -> None:
@@ -76,10 +77,11 @@ async def test_scheduler_endpoints(
     await daemon.settings.update("library_paths", [str(library)])
     job = daemon.scanner.control.scheduler.job(SCAN_JOB)
     job.modify(next_run_time=datetime.now(UTC))
-    for _ in range(100):
-        if (await client.get("/api/scanner/status")).json()["total_scans"] == 1:
-            break
-        await asyncio.sleep(0.05)
+
+    async def scanned() -> bool:
+        return bool((await client.get("/api/scanner/status")).json()["total_scans"] == 1)
+
+    await wait_until(scanned, timeout=30, what="the due scan")
     status = (await client.get("/api/scanner/status")).json()
     assert status["total_scans"] == 1 and status["last_scan_time"]
     assert status["scheduler_running"]  # still scheduled after the run
@@ -101,17 +103,21 @@ async def test_setup_wizard_enables_the_schedule_and_watcher_live(
     status = (await client.get("/api/scanner/status")).json()
     assert status["scheduler_enabled"] and status["scheduler_running"]
     assert status["schedule"] == "every 120 minutes"
-    for _ in range(100):  # the watcher starts in the background (its observer thread)
+
+    async def watching() -> dict[str, Any] | None:  # it starts in the background (a thread)
         status = (await client.get("/api/scanner/status")).json()
-        if status["watcher_running"]:
-            break
-        await asyncio.sleep(0.02)
+        return status if status["watcher_running"] else None
+
+    status = await wait_until(watching, timeout=30, what="the watcher")
     assert status["watcher_running"] and status["watched_paths"] == [str(lib)]
     # a settings change made elsewhere is applied live too
     await client.put("/api/settings/scanner_cron_expression", json={"value": "30 4 * * *"})
-    await asyncio.sleep(0.1)
-    status = (await client.get("/api/scanner/status")).json()
-    assert status["schedule"] == "cron: 30 4 * * *"
+
+    async def rescheduled() -> dict[str, Any] | None:
+        status = (await client.get("/api/scanner/status")).json()
+        return status if status["schedule"] == "cron: 30 4 * * *" else None
+
+    status = await wait_until(rescheduled, timeout=30, what="the new schedule")
     nxt = datetime.fromisoformat(status["next_scan_time"]).astimezone()
     assert (nxt.hour, nxt.minute) == (4, 30)
 

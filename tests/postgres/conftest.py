@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.conftest import free_port
@@ -21,6 +23,30 @@ def _pg_bin() -> Path | None:
         return Path(found).parent
     versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
     return versions[-1].parent if versions else None
+
+
+DATA_DIRS: dict[str, Path] = {}  # url -> data directory of each running throwaway server
+
+
+@contextlib.contextmanager
+def frozen_postgres(url: str) -> Iterator[list[int]]:
+    """SIGSTOP the server (postmaster and every backend): it accepts TCP connections but never
+    answers, as a NAS database that hangs would. SIGCONT afterwards, whatever happens."""
+    pid = int((DATA_DIRS[url] / "postmaster.pid").read_text().split()[0])
+    postmaster = psutil.Process(pid)
+    stopped: list[psutil.Process] = []
+    try:
+        postmaster.send_signal(signal.SIGSTOP)  # first: no new backends while we go on
+        stopped.append(postmaster)
+        for child in postmaster.children(recursive=True):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.send_signal(signal.SIGSTOP)
+                stopped.append(child)
+        yield [p.pid for p in stopped]
+    finally:
+        for proc in reversed(stopped):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.send_signal(signal.SIGCONT)
 
 
 @pytest.fixture(scope="session")
@@ -53,9 +79,12 @@ def throwaway_postgres() -> Iterator[str]:
     run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync")
     run(str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log"), "-o",
         f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off", "start")  # fmt: skip
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
+    DATA_DIRS[url] = data
     try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
+        yield url
     finally:
+        DATA_DIRS.pop(url, None)
         subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
                         "stop"], capture_output=True, timeout=60)  # fmt: skip
         shutil.rmtree(root, ignore_errors=True)
