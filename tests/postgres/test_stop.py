@@ -42,7 +42,9 @@ def _long_video(tmp_path: Path, name: str = "Long Film.mkv") -> Path:
     library.mkdir(exist_ok=True)
     wav = media.concat([media.speech(ENGLISH)] * 8)
     target = library / name
-    shutil.copyfile(media.mkv([Track(wav, language="eng", default=True)]), target)
+    clip = media.mkv([Track(wav, language="eng", default=True)])
+    # 20 minutes: still transcribing at the stop even on a quiet machine (tiny.en ~30x realtime)
+    shutil.copyfile(media.looped(clip, seconds=1200), target)
     return target
 
 
