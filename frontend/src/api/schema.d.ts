@@ -898,7 +898,9 @@ export interface paths {
         /**
          * Asr
          * @description Transcribe (or translate to English) an upload; `audio_file` is s16le 16 kHz mono PCM
-         *     with `encode=false`, any container with `encode=true`. The answer is the subtitle.
+         *     with `encode=false`, any container with `encode=true`. The answer is the subtitle. A node
+         *     with no worker sends the request on to a node of the cluster that has one; with no worker
+         *     anywhere the answer is 503 with Retry-After (try again later).
          */
         post: operations["asr_asr_post"];
         delete?: never;
@@ -1520,6 +1522,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/system/api-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Api Key
+         * @description The daemon's API key in clear, for the Settings page's Show and Copy (GET /api/settings
+         *     masks it). Admin keys only (an `asr` token is refused by the key check) and only to this
+         *     origin's own pages: a request from any other page gets 403 whatever it sends.
+         */
+        get: operations["read_api_key_api_system_api_key_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/system/api-key/regenerate": {
         parameters: {
             query?: never;
@@ -1898,6 +1922,11 @@ export interface components {
             retry_count: number;
             /** Recovered Count */
             recovered_count: number;
+            /**
+             * Crash Count
+             * @default 0
+             */
+            crash_count: number;
             /** Worker Id */
             worker_id: string | null;
             /** Node Id */
@@ -2301,11 +2330,12 @@ export interface components {
          * @description The spec's counts, plus where the skipped files went and what the scan cost.
          *
          *     `skipped` counts files by reason: the walker's (junk, partial, sample, not_media, ignored,
-         *     unreadable), probe failures (not_media, probe_failed) and media no enabled rule matched
-         *     (no_rule_matched); `skipped_files` is their sum. Matched files that got no new job are
-         *     counted in `already_queued` (a live job holds the same file/target/task),
-         *     `already_produced` (subtitler already wrote that subtitle) and `previously_ended` (its job
-         *     failed or was cancelled and the file has not changed since: retry it from the jobs API).
+         *     unreadable, outside: a symlink out of the library), probe failures (not_media,
+         *     probe_failed) and media no enabled rule matched (no_rule_matched); `skipped_files` is
+         *     their sum. Matched files that got no new job are counted in `already_queued` (a live job
+         *     holds the same file/target/task), `already_produced` (subtitler already wrote that
+         *     subtitle) and `previously_ended` (its job failed or was cancelled and the file has not
+         *     changed since: retry it from the jobs API).
          */
         ScanResult: {
             /** Scanned Files */
@@ -3853,7 +3883,7 @@ export interface operations {
                 page_size?: number;
                 sort?: "created_at" | "priority" | "file_name" | "status" | "progress";
                 order?: "asc" | "desc";
-                /** @description ui, api, scan, ... */
+                /** @description One of ui, api, scan, watcher, webhook, asr, openai */
                 channel?: string | null;
                 /** @description Text in the file path */
                 q?: string | null;
@@ -5124,11 +5154,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
                     "application/x-subrip": string;
                     "text/plain": string;
                     "text/vtt": string;
                     "text/x-ssa": string;
+                    "application/json": string;
                 };
             };
             /** @description Bad request */
@@ -12975,6 +13005,107 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The token's scope does not allow this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not enough disk space */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    read_api_key_api_system_api_key_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
                 };
             };
             /** @description Bad request */
