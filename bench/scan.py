@@ -106,7 +106,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         daemon = Daemon(config)
         await daemon.start()
         try:
-            await daemon.settings.bulk_update({"scanner_quiet_seconds": args.quiet})
+            # every bench folder lies under the temp dir: it is the library (paths outside it
+            # are refused, and so is everything while no library is set)
+            await daemon.settings.bulk_update(
+                {"scanner_quiet_seconds": args.quiet, "library_paths": [str(base)]}
+            )
             bare_s, bare = await timed_scan(daemon, bare_root)  # no rule yet: no jobs
             await daemon.rules.create(RULE)
             first_s, first = await timed_scan(daemon, first_root)

@@ -41,8 +41,11 @@ def test_cuda_dockerfile_is_hadolint_clean() -> None:
 
 def test_cuda_image_brings_cuda12_cublas_and_cudnn9_on_the_library_path() -> None:
     text = CUDA.read_text()
-    assert re.search(r"nvidia-cublas-cu12==12\.[\d.]+", text)
-    assert re.search(r"nvidia-cudnn-cu12==9\.[\d.]+", text)
+    # the CUDA wheels come from the image lock (requirements/cuda.txt): CUDA 12, cuDNN 9
+    assert "--require-hashes -r requirements/cuda.txt" in text
+    lock = (ROOT / "requirements" / "cuda.txt").read_text()
+    assert re.search(r"^nvidia-cublas-cu12==12\.[\d.]+", lock, re.M)
+    assert re.search(r"^nvidia-cudnn-cu12==9\.[\d.]+", lock, re.M)
     (ld,) = re.findall(r"LD_LIBRARY_PATH=(\S+)", text)
     assert {p.rsplit("/nvidia/", 1)[1] for p in ld.split(":")} == {"cublas/lib", "cudnn/lib"}
     # the wheels land in the base image's interpreter: the path names its version
