@@ -15,7 +15,8 @@ import pytest
 
 from tests.postgres.conftest import _pg_bin
 
-pytestmark = pytest.mark.slow
+# each bench has its own limit below (the subprocess timeout); pytest's per-test one is above it
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(16 * 60)]
 ROOT = Path(__file__).resolve().parent.parent
 
 # bench, extra arguments, keys its JSON has, the minutes it may take on 2 busy cores

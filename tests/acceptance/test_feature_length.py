@@ -36,6 +36,7 @@ def _wait(http: httpx.Client, job_id: str, timeout: float) -> dict[str, Any]:
     raise AssertionError(f"job {job_id} did not finish in {timeout} s")
 
 
+@pytest.mark.timeout(1800)  # an hour of audio: ~3 min on 2 quiet cores, 9+ on busy ones
 def test_an_hour_long_film_completes_first_time_under_uvloop(tmp_path: Path) -> None:
     pytest.importorskip("uvloop")  # uvicorn's default loop when installed: what users run
     media = MediaFactory(tmp_path / "gen")
