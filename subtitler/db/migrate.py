@@ -88,6 +88,9 @@ def backup_sqlite(db_file: Path) -> Path:
             dst = sqlite3.connect(partial)
             try:
                 src.backup(dst)
+                # The copy takes the source's WAL mode; a backup is one self-contained file, so
+                # it leaves WAL (no -wal/-shm beside it, none left behind by the check below).
+                dst.execute("PRAGMA journal_mode=DELETE")
             finally:
                 dst.close()
         finally:
@@ -99,7 +102,8 @@ def backup_sqlite(db_file: Path) -> Path:
     except (sqlite3.Error, OSError) as exc:
         raise BackupFailed(f"backup of {db_file} failed: {exc}") from exc
     finally:
-        partial.unlink(missing_ok=True)
+        for end in ("", "-wal", "-shm"):
+            partial.with_name(partial.name + end).unlink(missing_ok=True)
     old = sorted(db_file.parent.glob(f"{db_file.name}.bak-*"))
     for stale in old[:-BACKUPS_KEPT]:
         stale.unlink(missing_ok=True)

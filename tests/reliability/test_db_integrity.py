@@ -97,11 +97,17 @@ def test_a_backup_that_does_not_verify_is_not_kept(tmp_path: Path) -> None:
     good = tmp_path / "good" / "subtitler.db"
     good.parent.mkdir()
     conn = sqlite3.connect(good)
+    conn.execute("PRAGMA journal_mode=WAL")  # as the daemon runs it
     conn.execute("CREATE TABLE t (x INTEGER)")
     conn.commit()
-    conn.close()
     kept = backup_sqlite(good)
+    conn.close()
     assert kept.stat().st_size > 0 and not dbfile.sqlite_problems(kept)
+    # one self-contained file: no WAL mode, and no side files of the in-progress copy left behind
+    check = sqlite3.connect(kept)
+    assert check.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    check.close()
+    assert sorted(p.name for p in good.parent.iterdir()) == ["subtitler.db", kept.name]
 
 
 def test_advice_and_restore_skip_empty_and_foreign_backups(tmp_path: Path) -> None:
