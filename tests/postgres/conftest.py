@@ -8,13 +8,21 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
+from sqlalchemy import delete
 
+from subtitler.api import create_app
+from subtitler.config import Config
+from subtitler.daemon import Daemon
+from subtitler.db.models import Job, ScanRule
+from subtitler.db.models_library import LibraryFile
 from tests.conftest import free_port
+from tests.postgres.nodes import NodeProcess
 
 
 def _pg_bin() -> Path | None:
@@ -88,3 +96,34 @@ def throwaway_postgres() -> Iterator[str]:
         subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
                         "stop"], capture_output=True, timeout=60)  # fmt: skip
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def nodes() -> Iterator[list[NodeProcess]]:
+    """Node processes a test starts (append them); killed at the end however the test ends."""
+    started: list[NodeProcess] = []
+    yield started
+    for node in started:
+        node.kill()
+
+
+@pytest.fixture
+async def pg_daemon_client(
+    pg_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[Daemon, httpx.AsyncClient]]:
+    """A daemon on the shared PostgreSQL (no workers; jobs, rules and the library emptied
+    first) and an in-process client for its API."""
+    daemon = Daemon(
+        Config(data_dir=tmp_path / "data", database_url=pg_url, start_workers=False,
+               node_id="node-lib", allowed_hosts="testserver")  # the client's base URL
+    )  # fmt: skip
+    await daemon.start()
+    async with daemon.db.write() as session:
+        for table in (Job, ScanRule, LibraryFile):
+            await session.execute(delete(table))
+    transport = httpx.ASGITransport(app=create_app(daemon), client=("127.0.0.1", 50000))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield daemon, http
+    finally:
+        await daemon.stop()

@@ -6,7 +6,6 @@ and streams its answer back (heartbeat included); the worker node serves them it
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,14 +16,6 @@ from tests.postgres.nodes import TINY_FAST, NodeProcess, prepare_database, start
 from tests.speechgen import ENGLISH, MediaFactory
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def nodes() -> Iterator[list[NodeProcess]]:
-    started: list[NodeProcess] = []
-    yield started
-    for node in started:
-        node.kill()
 
 
 def _post(url: str, path: str, audio: bytes, *, timeout: float = 240) -> httpx.Response:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,14 +49,6 @@ Good evening, my friend.
 00:00:02,100 --> 00:00:04,000
 The house is very big and the garden is beautiful in the summer.
 """
-
-
-@pytest.fixture
-def nodes() -> Iterator[list[NodeProcess]]:
-    started: list[NodeProcess] = []
-    yield started
-    for node in started:
-        node.kill()
 
 
 def _namespaces_work(tmp_path: Path) -> bool:

@@ -11,7 +11,6 @@ import json
 import shutil
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +32,6 @@ from tests.speechgen import ENGLISH, MediaFactory, Track
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # real transcription, busy CI
 
 LEASE = 4
-
-
-@pytest.fixture
-def nodes() -> Iterator[list[NodeProcess]]:
-    started: list[NodeProcess] = []
-    yield started
-    for node in started:
-        node.kill()
 
 
 def _video(media: MediaFactory, library: Path, name: str, repeat: int = 1) -> Path:

@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import delete
 
-from subtitler.api import create_app
-from subtitler.config import Config
 from subtitler.daemon import Daemon
-from subtitler.db.models import Job, ScanRule
-from subtitler.db.models_library import LibraryFile
 from tests.mediagen import Audio, Spec, make_media
 
 
 @pytest.fixture
-async def pg_client(pg_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    config = Config(data_dir=tmp_path / "data", database_url=pg_url, start_workers=False,
-                    allowed_hosts="testserver")  # the in-process client's base URL  # fmt: skip
-    daemon = Daemon(config)
-    await daemon.start()
-    async with daemon.db.write() as session:
-        for model in (Job, LibraryFile, ScanRule):
-            await session.execute(delete(model))
-    transport = httpx.ASGITransport(app=create_app(daemon), client=("127.0.0.1", 50000))
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
-    finally:
-        await daemon.stop()
+def pg_client(pg_daemon_client: tuple[Daemon, httpx.AsyncClient]) -> httpx.AsyncClient:
+    return pg_daemon_client[1]
 
 
 async def test_library_index_on_postgres(pg_client: httpx.AsyncClient, tmp_path: Path) -> None:

@@ -5,39 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
-from sqlalchemy import delete
 
-from subtitler.api import create_app
-from subtitler.config import Config
 from subtitler.daemon import Daemon
-from subtitler.db.models import Job, ScanRule
-from subtitler.db.models_library import LibraryFile
 from tests.mediagen import Audio, Spec, make_media
 
 Both = tuple[Daemon, httpx.AsyncClient]
-
-
-@pytest.fixture
-async def pg_daemon_client(pg_url: str, tmp_path: Path) -> AsyncIterator[Both]:
-    daemon = Daemon(
-        Config(data_dir=tmp_path / "data", database_url=pg_url, start_workers=False,
-               node_id="node-lib", allowed_hosts="testserver")
-    )  # fmt: skip
-    await daemon.start()
-    async with daemon.db.write() as session:
-        for table in (Job, ScanRule, LibraryFile):
-            await session.execute(delete(table))
-    transport = httpx.ASGITransport(app=create_app(daemon), client=("127.0.0.1", 50000))
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield daemon, http
-    finally:
-        await daemon.stop()
 
 
 async def test_a_detected_language_is_a_skip_on_postgres(

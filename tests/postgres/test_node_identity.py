@@ -5,7 +5,6 @@ is free again at once."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,14 +13,6 @@ import pytest
 from tests.postgres.nodes import NodeProcess, launch, prepare_database, start
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def nodes() -> Iterator[list[NodeProcess]]:
-    started: list[NodeProcess] = []
-    yield started
-    for node in started:
-        node.kill()
 
 
 def test_a_second_live_node_with_the_same_id_refuses_to_start(
