@@ -217,8 +217,6 @@ def test_a_long_upload_drains_while_the_worker_is_busy(
                 latencies.append(time.perf_counter() - started)
                 time.sleep(0.05)
 
-    poller = threading.Thread(target=poll_status)
-    poller.start()
     size = 100 * 1024 * 1024
     boundary = uuid.uuid4().hex
     head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"audio_file\"; "
@@ -234,29 +232,38 @@ def test_a_long_upload_drains_while_the_worker_is_busy(
     ).encode()
     port = int(bazarr_server.url.rsplit(":", 1)[1])
     chunk = bytes(1024 * 1024)
-    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
-        started = time.monotonic()
-        sock.sendall(request + head)
-        for _ in range(size // len(chunk)):
-            sock.sendall(chunk)
-        sock.sendall(tail)
-        answer = sock.recv(65536)
-        drained = time.monotonic() - started
-        assert answer.startswith(b"HTTP/1.1 200 OK")  # the body was read in full
-        more = answer.split(b"\r\n\r\n", 1)[1] or sock.recv(65536)
-        # Chunked heartbeat: a chunk holding one newline while the worker is busy.
-        assert more.split(b"\r\n")[1] == b"\n", more
-    stop.set()
-    poller.join(timeout=10)
-    assert drained < 20, f"100 MB upload took {drained:.1f} s to drain"
-    assert statistics.median(latencies) < 0.1, (drained, latencies)
-    jobs = httpx.get(f"{bazarr_server.url}/api/jobs", headers=key).json()["jobs"]
-    waiting = [
-        j for j in jobs if j["job_type"] == "asr" and j["status"] in ("queued", "processing")
-    ]
-    assert waiting, "the client left, but its job goes on"  # a disconnect cancels nothing
-    for job in (*waiting, busy):
-        httpx.post(f"{bazarr_server.url}/api/jobs/{job['id']}/cancel", headers=key)
+    slowest_send = 0.0
+    poller = threading.Thread(target=poll_status, daemon=True)
+    poller.start()
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+            sock.sendall(request + head)
+            for _ in range(size // len(chunk)):
+                started = time.monotonic()
+                sock.sendall(chunk)
+                slowest_send = max(slowest_send, time.monotonic() - started)
+            sock.sendall(tail)
+            answer = sock.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 200 OK")  # the body was read in full
+            more = answer.split(b"\r\n\r\n", 1)[1] or sock.recv(65536)
+            # Chunked heartbeat: a chunk holding one newline while the worker is busy.
+            assert more.split(b"\r\n")[1] == b"\n", more
+        # Bazarr gives each socket send 5 s, then throttles the provider for a day; /status
+        # (its Test button) answers meanwhile. Bounds a busy NAS meets, not a benchmark.
+        assert slowest_send < 5, f"a 1 MB send took {slowest_send:.1f} s: the body is not drained"
+        assert statistics.median(latencies) < 1, latencies
+        jobs = httpx.get(f"{bazarr_server.url}/api/jobs", headers=key).json()["jobs"]
+        waiting = [
+            j for j in jobs if j["job_type"] == "asr" and j["status"] in ("queued", "processing")
+        ]
+        assert waiting, "the client left, but its job goes on"  # a disconnect cancels nothing
+    finally:
+        stop.set()
+        poller.join(timeout=10)
+        jobs = httpx.get(f"{bazarr_server.url}/api/jobs", headers=key).json()["jobs"]
+        for job in jobs:  # leave an idle worker to the next test, however this one ended
+            if job["status"] in ("queued", "processing"):
+                httpx.post(f"{bazarr_server.url}/api/jobs/{job['id']}/cancel", headers=key)
 
 
 def test_openai_compatible_transcription(bazarr_server: ServerProcess, media: MediaFactory) -> None:
