@@ -77,7 +77,8 @@ def probe_audio(path: Path) -> tuple[list[AudioTrack], float | None]:
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as exc:
-        raise _unreadable(path, str(exc)) from exc
+        # strerror only: str(exc) repeats the errno and the full path (a spool path for uploads)
+        raise _unreadable(path, exc.strerror or type(exc).__name__) from exc
     with container:
         base = container.start_time / 1e6 if container.start_time is not None else 0.0
         duration = container.duration / 1e6 if container.duration is not None else None
