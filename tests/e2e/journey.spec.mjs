@@ -44,6 +44,19 @@ async function api(path) {
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`)
   return res.json()
 }
+const AXE = require.resolve('axe-core/axe.min.js')
+// axe-core on what is on screen (a dialog and the page behind it): no serious or critical violation
+async function axe(name) {
+  await page.addScriptTag({ path: AXE })
+  const found = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] })
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`)
+  })
+  if (found.length) throw new Error(`axe on ${name}:\n  ${found.join('\n  ')}`)
+}
 const row = (name) => page.locator(`[data-testid=library-table] tr[data-path$="/${name}"]`)
 
 try {
@@ -107,6 +120,19 @@ try {
   const jobs = (await api('/api/jobs')).jobs
   if (jobs.some((j) => j.file_name === 'users.mkv')) throw new Error('a job was queued for users.mkv without asking')
   if (jobs.filter((j) => j.status === 'completed').length !== 2) throw new Error(`jobs: ${JSON.stringify(jobs.map((j) => [j.file_name, j.status]))}`)
+
+  step('History lists what we wrote; Redo offers the presets and queues nothing until asked')
+  await page.goto(BASE + '/history')
+  const written = page.locator('[data-testid=history-table] tbody tr[data-subtitle-id]')
+  await written.nth(1).waitFor()
+  await written.first().getByRole('button', { name: 'Redo' }).click()
+  const redo = page.locator('dialog[open]').filter({ has: page.getByRole('heading', { level: 2, name: 'Redo with another preset' }) })
+  await redo.getByRole('combobox', { name: 'Quality preset' }).waitFor()
+  await shot('journey-history-redo')
+  await axe('the History page with its Redo dialog')
+  await redo.getByRole('button', { name: 'Cancel' }).click()
+  await redo.waitFor({ state: 'hidden' })
+  if ((await api('/api/jobs')).jobs.length !== 2) throw new Error('Cancel in the Redo dialog queued a job')
 
   step('an unknown address shows the not-found page')
   await page.goto(BASE + '/no/such/page')

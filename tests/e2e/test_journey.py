@@ -56,6 +56,7 @@ def download_matches(url: str, log: Path) -> tuple[int, int]:
     return length, before
 
 
+@pytest.mark.timeout(900)  # the browser gets 600 s (real jobs on a busy machine), then teardown
 def test_first_hour_with_every_wizard_default(tmp_path: Path) -> None:
     reason = _missing()
     if reason:

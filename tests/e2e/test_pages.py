@@ -77,6 +77,7 @@ def record_written(db: Path, *, subtitle: Path, video: Path) -> str:
     return uid
 
 
+@pytest.mark.timeout(900)  # the browser gets 600 s, then teardown
 def test_library_history_system_logs_pages(tmp_path: Path) -> None:
     reason = _missing()
     if reason:
