@@ -87,18 +87,40 @@ def _balance(lines: list[str]) -> list[str]:
 def _spread(
     pieces: list[list[str]], start: float, end: float, prefix: str, style: CueStyle
 ) -> list[Cue]:
-    """Share [start, end] between the pieces by their length, a minimum gap between them."""
-    total = sum(max(1, sum(len(strip_tags(x)) for x in piece)) for piece in pieces)
+    """Share [start, end] between the pieces by their length, a minimum gap between them; a
+    short piece is raised to the minimum duration from the longer ones' share where the span
+    allows (so an over-long translation split in its own cue leaves no flash)."""
+    weights = [max(1, sum(len(strip_tags(x)) for x in piece)) for piece in pieces]
     gaps = style.min_gap * (len(pieces) - 1)
     span = max(end - start - gaps, 0.1 * len(pieces))
+    shares = _shares(weights, span, style.min_duration)
     cues, t = [], start
-    for piece in pieces:
-        share = span * max(1, sum(len(strip_tags(x)) for x in piece)) / total
+    for piece, share in zip(pieces, shares, strict=True):
         piece_end = t + min(share, style.max_duration)
         lines = tuple([prefix + piece[0], *piece[1:]]) if prefix else tuple(piece)
         cues.append(Cue(start=round(t, 3), end=round(piece_end, 3), lines=lines))
         t = t + share + style.min_gap
     return cues
+
+
+def _shares(weights: list[int], span: float, minimum: float) -> list[float]:
+    """`span` shared by weight, every share at least `minimum` when the span holds them all."""
+    total = sum(weights)
+    shares = [span * w / total for w in weights]
+    if span + 1e-9 < minimum * len(shares):
+        return shares
+    for _ in range(len(shares)):
+        short = [i for i, s in enumerate(shares) if s < minimum - 1e-9]
+        if not short:
+            break
+        deficit = sum(minimum - shares[i] for i in short)
+        for i in short:
+            shares[i] = minimum
+        rich = [i for i, s in enumerate(shares) if s > minimum + 1e-9]
+        spare = sum(shares[i] - minimum for i in rich)
+        for i in rich:
+            shares[i] -= deficit * (shares[i] - minimum) / spare
+    return shares
 
 
 def words_of(text: str) -> list[Word]:
