@@ -136,7 +136,8 @@ def split_proportional(text: str, weights: Sequence[float]) -> list[str]:
 
 
 def _balance_tags(pieces: list[str]) -> list[str]:
-    out, carried = [], ""
+    out: list[str] = []
+    carried = ""
     for piece in pieces:
         if not piece:
             out.append(piece)
