@@ -4,6 +4,7 @@ chrF (character 6-grams, beta 2, as sacrebleu's CHRF with its defaults; sacreble
 dependency) of three Spanish texts against the written reference, the whole text as one document
 (cue boundaries differ from the reference's sentences):
 - provider: the provider alone on the reference English sentences (the ceiling the issue names),
+  and the same with the target's conventions applied (numbers, ¿ ¡: the stricter ceiling),
 - srt: English cues built from the reference text (sentences spanning cues) -> spa,
 - speech: the English text spoken by espeak-ng, transcribed by Whisper, translated (a real job).
 `ratio` = speech / provider; the norms of every output are counted with tests/subnorms.py.
@@ -19,6 +20,7 @@ from typing import Any
 import pysubs2
 
 from subtitler.subtitles.cues import Cue, CueStyle, Segment, build_cues
+from subtitler.translation import conventions
 from subtitler.translation.cache import NoCache
 from subtitler.translation.engine import translate_texts
 from subtitler.translation.output import render_translated
@@ -115,6 +117,11 @@ def quality(
     finally:
         provider.close()
     provider_chrf = chrf(" ".join(raw.texts), reference)
+    fixed = [
+        conventions.apply(t, source_text=e, source="eng", target="spa")
+        for t, e in zip(raw.texts, english, strict=True)
+    ]
+    provider_conventions_chrf = chrf(" ".join(fixed), reference)
     cues = english_cues(english)
     srt_cues = translate_cues(
         source_cues(cues), provider=make_provider(settings), source="eng", target="spa",
@@ -128,10 +135,14 @@ def quality(
         "sentences": len(rows),
         "words": sum(len(e.split()) for e in english),
         "chrf_provider_on_reference": provider_chrf,
+        "chrf_provider_with_conventions": provider_conventions_chrf,
         "chrf_srt": srt_chrf,
         "chrf_speech": speech_chrf,
         "ratio": round(speech_chrf / provider_chrf, 4) if provider_chrf else None,
         "srt_ratio": round(srt_chrf / provider_chrf, 4) if provider_chrf else None,
+        "ratio_to_provider_with_conventions": round(speech_chrf / provider_conventions_chrf, 4)
+        if provider_conventions_chrf
+        else None,
         "norms_srt": norms(srt),
         "norms_speech": norms(speech),
     }
