@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -112,6 +113,8 @@ def split_proportional(text: str, weights: Sequence[float]) -> list[str]:
     total_weight = sum(weights) or 1.0
     cuts: list[int] = []  # cut k: after word index cuts[k]
     cumulative, last = 0.0, -1
+    expected = [total_chars * w / total_weight for w in weights]
+    scale = [min(a, b) for a, b in itertools.pairwise(expected)]
     for k in range(n - 1):
         cumulative += weights[k]
         target = total_chars * cumulative / total_weight
@@ -119,7 +122,8 @@ def split_proportional(text: str, weights: Sequence[float]) -> list[str]:
         # leave at least one word for each remaining piece where the words allow it
         for i in range(last + 1, len(words) - n + k + 1):
             cost = _break_cost(Word(0, 0, words[i]), Word(0, 0, " " + words[i + 1]))
-            cost += abs(ends[i] - target) / 6
+            # how far from the proportional point, against the shorter piece's expected length
+            cost += 10 * abs(ends[i] - target) / max(4.0, scale[k])
             if cost < best_cost:
                 best, best_cost = i, cost
         if best is None:

@@ -55,6 +55,13 @@ def test_text_is_cut_near_the_proportions_at_clause_ends_never_in_a_number() -> 
         "Más de 2000 personas tuvieron que irse,",
         "y esperaron durante horas en la calle.",
     ]
+    # a clause end far from the proportional point does not pull the cut (no one-word piece)
+    text = (
+        "Más de 2000 personas tuvieron que dejar sus casas último mes, quién esperó en la lluvia."
+    )
+    three = split_proportional(text, [35, 23, 30])
+    assert " ".join(three) == text and all(len(p.split()) >= 3 for p in three), three
+    assert three[2].startswith("quién esperó"), three
     pieces = split_proportional("Llegaron 25 000 botellas de agua ayer", [2, 1, 1])
     assert " ".join(pieces) == "Llegaron 25 000 botellas de agua ayer"
     assert not any(p.endswith("25") for p in pieces)
