@@ -4,7 +4,10 @@ Each cue's translation is wrapped with the cue builder's line breaker (<= 42 cha
 <= 2 lines, balanced, breaks at punctuation); a translation too long for one cue is split at the
 cue builder's break points into several cues that share the cue's time. A cue shorter than its
 reading time (characters / max CPS, and the minimum duration) borrows from the gap after it, then
-the gap before it; cues never overlap and keep the minimum gap.
+the gap before it; cues never overlap and keep the minimum gap. Pieces of one cue get at least the
+minimum duration each where the cue's time allows. Last, `pace`: a run of cues where one is still
+too short or too fast shares the run's time again by reading time (sentences.py hands whole
+sentences' translations to this module).
 """
 
 from __future__ import annotations
