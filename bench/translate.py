@@ -7,6 +7,8 @@
   NLLB-shaped model (the code path, not a real model's speed; set SUBTITLER_BENCH_CT2_MODEL to a
   converted model dir for a real figure), and openai/libretranslate/deepl against the in-test
   servers on 127.0.0.1 (client, batching and HTTP overhead only: a real service adds its latency).
+- quality: chrF on the project's own parallel set (bench/quality.py): speech -> spa over apertium
+  on the reference English text (`ratio`, goal >= 0.97), subtitle -> spa, the norms of each.
 - stage_share: a real job (English speech x `--repeat`, tiny.en, target Spanish with apertium):
   wall time of the translating stage / the whole job.
 """
@@ -28,6 +30,7 @@ from subtitler.workers.models import configure_hub
 
 configure_hub(allow_download=False)
 
+from bench.quality import quality  # noqa: E402
 from subtitler.settings import REGISTRY  # noqa: E402
 from subtitler.translation.cache import NoCache  # noqa: E402
 from subtitler.translation.engine import translate_texts  # noqa: E402
@@ -79,6 +82,22 @@ class Timer:
 
     def cancelled(self) -> bool:
         return False
+
+
+def speech_to_spanish(tmp: Path, text: str, *, preset: str) -> str:
+    """The Spanish SRT a real job writes for `text` spoken in English (apertium): the `balanced`
+    preset is a default install's (Whisper base, beam 5); `fast` here is tiny.en, greedy."""
+    media = MediaFactory(tmp / "media")
+    video = media.mkv([Track(media.speech(text), language="eng", default=True)], name="q.mkv")
+    settings = defaults(translation_provider="apertium")
+    settings["preset_fast"] = {**settings["preset_fast"], "model": "tiny.en"}
+    runner = JobRunner(worker_id="bench", device="cpu", device_index=0)
+    result = runner.run(
+        job={"id": "q", "file_path": str(video), "job_type": "translation", "target_lang": "spa",
+             "quality_preset": preset, "written_subtitles": {}},
+        settings=settings, models_dir=str(tmp / "models"), reporter=Timer(),
+    )  # fmt: skip
+    return Path(result["output_path"]).read_text(encoding="utf-8")
 
 
 def stage_share(tmp: Path, repeat: int) -> dict[str, Any]:
@@ -153,6 +172,12 @@ def main() -> None:
                     **rate(defaults(translation_provider=kind, **values), texts),
                     "server": "in-test 127.0.0.1 (overhead only)",
                 }
+        out["quality"] = quality(
+            defaults(translation_provider="apertium"),
+            lambda text: speech_to_spanish(tmp, text, preset="fast" if args.smoke else "balanced"),
+            limit=8 if args.smoke else None,
+        )
+        out["quality"]["whisper"] = "tiny.en (fast)" if args.smoke else "base (balanced, default)"
         out["stage_share"] = stage_share(tmp, args.repeat)
     print(json.dumps(out, indent=1))
 

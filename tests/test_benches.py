@@ -25,7 +25,7 @@ BENCHES: list[tuple[str, list[str], set[str], float]] = [
     ("asr", [], {"drain_while_busy", "status_while_transcribing", "end_to_end", "long_pcm"}, 10),
     ("cluster", [], {"claims", "claim_to_start", "nodes"}, 10),
     ("scan", [], {"first_scan", "first_scan_without_jobs", "rescan", "watcher"}, 5),
-    ("translate", [], {"providers", "stage_share"}, 10),
+    ("translate", [], {"providers", "quality", "stage_share"}, 10),
     ("transcribe", [], {"raw", "daemon", "overhead_ratio", "cpu_overhead_ratio", "backlog"}, 15),
     ("transcribe", ["--daemon-only"], {"film", "daemon_settings"}, 10),
 ]
@@ -68,6 +68,12 @@ def test_bench_smoke_run_completes_and_prints_its_json(
         film = report["film"]
         assert film["status"] == "completed" and not film["worker_restarted"], film
         assert film["requeued"] == 0 and film["last_cue_within_final_minute"], film
+    if bench == "translate":  # every translated output meets the norms, the ratio is measured
+        quality = report["quality"]
+        assert quality["ratio"] is not None and quality["chrf_provider_on_reference"] > 30
+        for norms in (quality["norms_srt"], quality["norms_speech"]):
+            assert norms["cues"] > 0 and norms["hard_violations"] == 0, norms
+            assert norms["under_min_duration"] == 0 and norms["over_cps"] == 0, norms
     if bench == "cluster":
         assert report["nodes"]["1_node"]["jobs_per_minute"] > 0
         assert report["nodes"]["2_node"]["jobs_per_minute"] > 0

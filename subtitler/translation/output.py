@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import pysubs2
@@ -24,12 +25,18 @@ def render_translated(
     for cue in cues:
         start = -(-round(cue.start * 1000) // step) * step
         end = round(cue.end * 1000) // step * step
-        subs.append(pysubs2.SSAEvent(start=start, end=end,
-                                     text=r"\N".join(to_ass(x) for x in cue.lines)))  # fmt: skip
-    return subs.to_string(PYSUBS2_FORMATS[fmt])
+        lines = [to_ass(x) for x in cue.lines]
+        if fmt == "srt" and lines:  # pysubs2 drops every override in SRT but <i>/<b>/<u>
+            lines[0] = _POSITION.sub(lambda m: f"\u2983{m.group(1)}\u2984", lines[0])
+        subs.append(pysubs2.SSAEvent(start=start, end=end, text=r"\N".join(lines)))
+    text = subs.to_string(PYSUBS2_FORMATS[fmt])
+    if fmt == "srt":  # the {\anN} position tag most players honour in SRT too
+        text = re.sub("\u2983(an?\\d+)\u2984", lambda m: "{\\" + m.group(1) + "}", text)
+    return text
+
+
+_POSITION = re.compile(r"\{\\(an?\d+)\}")
 
 
 def _plain(line: str) -> str:
-    import re
-
     return strip_tags(re.sub(r"\{[^}]*\}", "", line))

@@ -4,6 +4,7 @@ re-flowed cues with progress, ETA and what it cost (characters, provider) on the
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -11,6 +12,7 @@ from subtitler.errors import SubtitlerError
 from subtitler.jobs.states import Stage
 from subtitler.media.languages import parse_language, same_language
 from subtitler.subtitles.cues import Cue, CueStyle
+from subtitler.translation import conventions
 from subtitler.translation.base import Provider, ensure_pair
 from subtitler.translation.cache import cache_of
 from subtitler.translation.engine import translate_texts
@@ -18,6 +20,7 @@ from subtitler.translation.errors import TranslationUnavailable
 from subtitler.translation.markup import SourceCue, Unit
 from subtitler.translation.reflow import TranslatedCue, reflow
 from subtitler.translation.registry import make_provider
+from subtitler.translation.sentences import continue_case, hand_back, sentences
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +83,9 @@ def translate_cues(
     """Translated, re-flowed cues; every cue or none (an error leaves nothing half-done)."""
     source, target = parse_language(source) or source, parse_language(target) or target
     fields["translation_provider"] = provider.name
-    units = [cue.units() for cue in cues]
-    texts = [u.text for cue_units in units for u in cue_units]
+    target_style = style.for_language(target)
+    grouped = sentences(cues, target_style)
+    texts = [u.text for sentence in grouped for u in sentence.units]
     reporter.progress(low, stage=Stage.TRANSLATING, translation_provider=provider.name)
 
     def on_progress(done: int, total: int, eta: float | None) -> None:
@@ -103,13 +107,24 @@ def translate_cues(
     fields["translated_characters"] = result.characters
     translated: list[TranslatedCue] = []
     it = iter(result.texts)
-    for cue, cue_units in zip(cues, units, strict=True):
-        out = tuple(Unit(text=next(it), italic=u.italic) for u in cue_units)
-        translated.append(TranslatedCue(source=cue, units=out))
-    target_style = style.for_language(target)
+    for i, sentence in enumerate(grouped):
+        out = []
+        for unit in sentence.units:
+            text = continue_case(unit.text, next(it))
+            text = conventions.apply(text, source_text=unit.text, source=source, target=target)
+            out.append(Unit(text=text, italic=unit.italic))
+        if not sentence.joined:
+            translated.append(TranslatedCue(source=sentence.cues[0], units=tuple(out)))
+            continue
+        before = grouped[i - 1].cues[-1].end if i else -target_style.min_gap
+        after = grouped[i + 1].cues[0].start if i + 1 < len(grouped) else math.inf
+        translated.extend(
+            hand_back(sentence, out[0].text, target_style, before=before, after=after)
+        )
     final = reflow(translated, target_style)
     reporter.log(
-        f"translated {len(cues)} cues {source}->{target} with {provider.name}"
+        f"translated {len(cues)} cues as {len(grouped)} sentences {source}->{target} "
+        f"with {provider.name}"
         + (f" ({provider.model})" if provider.model and provider.model != provider.name else "")
         + f": {result.characters} characters sent, {result.cached} from the cache, "
         f"{result.elapsed:.1f} s; {len(final)} cues after re-flow"

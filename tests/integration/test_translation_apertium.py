@@ -128,8 +128,8 @@ def test_english_srt_becomes_spa_srt_without_listening(tmp_path: Path) -> None:
     assert "<i>Tarde buena, mi amigo.</i>" in text  # italics kept
     assert ("- Dónde" in text and "\n- A la estación" in text) or "- A la" in text  # dialogue lines
     assert reads_as_spanish(text) and "casa" in text and "jardín" in text
-    hard, _ = check(subs)
-    assert hard == [], hard
+    hard, soft = check(subs)
+    assert hard == [] and soft == [], (hard, soft, text)
     assert abs(subs[0].start - 500) <= 500 and subs[-1].start >= 5000  # the source's timing
 
 
@@ -261,3 +261,52 @@ async def test_rules_asking_for_spanish_queue_the_right_job_types(
 
         row = await session.get(Job, with_srt["id"])
     assert row is not None and row.options["subtitle_source"]["path"].endswith("With Srt.en.srt")
+
+
+SPANNING_SRT = """1
+00:00:01,000 --> 00:00:03,200
+More than 2,000 people had to leave
+
+2
+00:00:03,300 --> 00:00:05,000
+their homes last month,
+
+3
+00:00:05,100 --> 00:00:06,800
+who waited for hours in the rain.
+
+4
+00:00:07,000 --> 00:00:08,400
+Where will they sleep tonight?
+
+5
+00:00:08,500 --> 00:00:09,000
+Great!
+
+6
+00:00:09,100 --> 00:00:11,600
+{\\an8}The price of bread rose by 3.5 percent.
+"""
+
+
+def test_sentences_spanning_cues_read_as_spanish_within_the_norms(tmp_path: Path) -> None:
+    video = make_media(
+        tmp_path / "lib" / "News.mkv", Spec(audio=(Audio(language="eng"),), duration=12)
+    )
+    (tmp_path / "lib" / "News.en.srt").write_text(SPANNING_SRT, encoding="utf-8")
+    result, rec = run_job(
+        {"file_path": str(video), "job_type": "subtitle_translation", "target_lang": "spa"},
+        defaults(),
+        tmp_path,
+    )
+    text = Path(result["output_path"]).read_text(encoding="utf-8")
+    subs = pysubs2.SSAFile.from_string(text)
+    hard, soft = check(subs)
+    assert hard == [] and soft == [], (hard, soft, text)
+    plain = " ".join(ev.plaintext.replace("\n", " ") for ev in subs)
+    assert "2000 personas" in plain and "3,5" in plain and "2,000" not in plain, plain
+    assert "¿Dónde" in plain and "¡" in plain, plain
+    assert "Quién" not in plain and "quién" in plain, plain  # no capital mid-sentence
+    assert "{\\an8}" in text  # the position tag survives in SRT
+    assert any("6 cues as 4 sentences" in line for line in rec.lines), rec.lines
+    assert subs[0].start >= 500 and subs[-1].end >= 11000  # on the source's time
