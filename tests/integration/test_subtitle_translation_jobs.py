@@ -14,9 +14,14 @@ import pysubs2
 import pytest
 
 from subtitler.daemon import Daemon
-from tests.integration.test_translation_apertium import ENGLISH_SRT, reads_as_spanish
+from tests.integration.test_translation_apertium import (
+    ENGLISH_SRT,
+    defaults,
+    reads_as_spanish,
+    run_job,
+)
 from tests.integration.test_worker_pool import job_in, wait_for
-from tests.mediagen import Audio, Spec, make_media
+from tests.mediagen import Audio, Spec, Sub, make_media
 from tests.speechgen import MediaFactory, Track
 from tests.subnorms import check
 
@@ -99,6 +104,20 @@ async def test_a_subtitle_translation_job_is_first_class(
         (str(lib / "Film.spa.srt"), job["id"], "spa")
     ]
 
+    # the subtitle's language is no audio language the Library or the rules go by
+    history = await daemon.scanner.library.history(paths=[str(video)])
+    assert history.detected == {}
+
+    # a redo translates the subtitle again, even with subtitles no longer preferred
+    await daemon.settings.bulk_update({"translation_prefer_subtitles": False})
+    resp = await client.post(f"/api/jobs/{job['id']}/redo", json={"quality_preset": "best"})
+    assert resp.status_code in (200, 201), resp.text
+    await daemon.settings.bulk_update({"translation_prefer_subtitles": True})
+    redo = await finished(client, resp.json()["id"])
+    assert redo["job_type"] == "subtitle_translation" and redo["source_lang"] == "eng"
+    assert redo["output_path"] == done["output_path"]
+    assert (lib / "Film.spa.srt").read_text(encoding="utf-8") == written
+
     # variant: a second version beside the first, never over it
     resp = await client.post(
         "/api/jobs", json={"file_path": str(video), "target_lang": "spa", "variant": "v2"}
@@ -143,3 +162,23 @@ async def test_our_own_text_subtitle_is_a_valid_source(
     assert not any(line.startswith(("transcribed", "model ")) for line in log), log
     assert done["output_path"] == str(lib / "News.spa.srt") and done["source_lang"] == "eng"
     assert reads_as_spanish((lib / "News.spa.srt").read_text(encoding="utf-8"))
+
+
+def test_falling_back_to_speech_records_the_audio_language(tmp_path: Path) -> None:
+    """The subtitle the job was queued for is gone and only image subtitles are left: the job
+    listens, and records a speech translation from the audio's language (not the subtitle's)."""
+    video = make_media(
+        tmp_path / "lib" / "Pgs.mkv",
+        Spec(audio=(Audio(language="eng"),), subs=(Sub(language="eng", image=True),)),
+    )
+    gone = {"kind": "external", "language": "fra", "path": str(tmp_path / "lib" / "Pgs.fr.srt"),
+            "codec": "srt"}  # fmt: skip
+    result, rec = run_job(
+        {"file_path": str(video), "job_type": "subtitle_translation", "target_lang": "spa",
+         "source_lang": "fra", "options": {"subtitle_source": gone, "audio_lang": "eng"}},
+        defaults(),
+        tmp_path,
+    )  # fmt: skip
+    assert any("falling back to speech recognition" in line for line in rec.lines)
+    assert result["job_type"] == "translation" and result["source_lang"] == "eng", result
+    assert result["speech_detected"] is False  # a tone
