@@ -1,5 +1,6 @@
-"""Where a Bazarr request (/asr, /detect-language) runs: here when this node has a worker, else on
-another node of the cluster that has one, else nowhere for now (503 with Retry-After).
+"""Where a Bazarr request (/asr, /detect-language) or an OpenAI-compatible one (/v1/audio/*) runs:
+here when this node has a worker, else on another node of the cluster that has one, else nowhere
+for now (503 with Retry-After).
 
 An ASR job is pinned to the node that spooled its audio, so a node without workers (a NAS with
 `SUBTITLER_CPU_WORKERS=0`) would hold Bazarr's request for ever. Instead, after the upload is
@@ -52,8 +53,11 @@ async def elsewhere(
     cluster: ClusterService | None,
     forwarded_by: str | None,
     api_key: str,
+    file_field: str = "audio_file",
+    form: dict[str, str] | None = None,
 ) -> Response | None:
-    """None: run the request here. Else the answer of the node that ran it, or a 503."""
+    """None: run the request here. Else the answer of the node that ran it, or a 503.
+    `file_field` and `form`: the upload's field name and the other form fields, as sent on."""
     if has_live_worker(local_workers):
         return None
     if forwarded_by is not None or cluster is None:
@@ -62,7 +66,7 @@ async def elsewhere(
         return no_worker(f"no worker can run this request {where}; try again later")
     for peer in await cluster.peers_with_workers():
         answer = await _forward(peer, path=path, query=query, upload=upload, api_key=api_key,
-                                me=cluster.node_id)  # fmt: skip
+                                me=cluster.node_id, file_field=file_field, form=form)  # fmt: skip
         if answer is not None:
             upload.discard()
             return answer
@@ -74,8 +78,9 @@ async def elsewhere(
 
 
 async def _forward(
-    peer: dict[str, Any], *, path: str, query: str, upload: Upload, api_key: str, me: str
-) -> Response | None:
+    peer: dict[str, Any], *, path: str, query: str, upload: Upload, api_key: str, me: str,
+    file_field: str = "audio_file", form: dict[str, str] | None = None,
+) -> Response | None:  # fmt: skip
     """The peer's answer streamed back; None when it cannot be reached or has no worker now."""
     assert upload.path is not None
     url = f"{peer['url'].rstrip('/')}{path}" + (f"?{query}" if query else "")
@@ -84,9 +89,10 @@ async def _forward(
     client = httpx.AsyncClient(timeout=timeout)
     try:
         with upload.path.open("rb") as audio:
-            files = {"audio_file": (upload.filename or "audio_file", audio,
-                                    "application/octet-stream")}  # fmt: skip
-            request = client.build_request("POST", url, files=files, headers=headers)
+            files = {file_field: (upload.filename or file_field, audio,
+                                  "application/octet-stream")}  # fmt: skip
+            request = client.build_request("POST", url, files=files, data=form or None,
+                                           headers=headers)  # fmt: skip
             resp = await client.send(request, stream=True)
     except httpx.HTTPError as exc:
         await client.aclose()

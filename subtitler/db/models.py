@@ -108,6 +108,14 @@ class Job(Base):
         """The options the job was created with (POST /api/jobs), as the API shows them."""
         return {k: v for k, v in (self.options or {}).items() if k in REQUEST_OPTIONS}
 
+    @property
+    def source_subtitle(self) -> dict[str, Any] | None:
+        """The subtitle a subtitle_translation job translates (None for the other jobs)."""
+        source = (self.options or {}).get("subtitle_source")
+        if self.job_type != "subtitle_translation" or not isinstance(source, dict):
+            return None
+        return source
+
     __table_args__ = (
         # At most one live (queued/processing) job per output file (file, output language,
         # variant) whatever the task: enforced by the database, not by a Python check. NULL

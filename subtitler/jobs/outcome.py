@@ -25,7 +25,7 @@ from subtitler.subtitles.writer import file_sha256
 
 logger = logging.getLogger(__name__)
 
-FILE_JOBS = frozenset({JobType.TRANSCRIPTION, JobType.TRANSLATION})
+FILE_JOBS = frozenset({JobType.TRANSCRIPTION, JobType.TRANSLATION, JobType.SUBTITLE_TRANSLATION})
 
 
 async def after_claim_precheck(
@@ -61,6 +61,11 @@ async def store_outcome(
     """Pop what is not a job column from `result` and keep it where it belongs (`result`'s
     paths are in the queue's form; `paths` maps them to this node's for the files)."""
     document = result.pop("stored_cues", None)
+    source = result.pop("subtitle_source", None)  # the subtitle a translation actually read
+    if isinstance(source, dict):
+        if isinstance(source.get("path"), str):
+            source = {**source, "path": (paths or PathMapper()).to_queue(source["path"])}
+        result["options"] = {**(job.options or {}), "subtitle_source": source}
     audio_duration = result.pop("audio_duration", None)
     if results is not None and document is not None:  # kept through a database outage
         await retrying(partial(results.store, job_id=job.id, document=document),

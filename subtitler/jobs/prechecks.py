@@ -46,13 +46,22 @@ def output_options(
 
 def planned_output(
     *, media: Path, language: str | None, settings: Mapping[str, Any], fmt: str | None,
-    variant: str | None,
+    variant: str | None, forced: bool = False, sdh: bool = False,
 ) -> Path | None:  # fmt: skip
     """Where the job's subtitle will go; None while its language is unknown (detection)."""
     if not language:
         return None
     return subtitle_path(media, language=language, options=output_options(
-        settings, fmt=fmt, variant=variant))  # fmt: skip
+        settings, fmt=fmt, variant=variant), forced=forced, sdh=sdh)  # fmt: skip
+
+
+def _source_flags(job: Mapping[str, Any]) -> tuple[bool, bool]:
+    """(forced, sdh) of a subtitle translation's output: those of the subtitle it translates."""
+    source = (job.get("options") or {}).get("subtitle_source")
+    if job.get("job_type") != "subtitle_translation" or not isinstance(source, dict):
+        return False, False
+    forced = bool(source.get("forced"))
+    return forced, bool(source.get("sdh")) and not forced
 
 
 def output_language(job: Mapping[str, Any]) -> str | None:
@@ -80,9 +89,10 @@ def precheck(
     if not media.is_file():
         raise media_not_found(media)
     folder = media.parent
+    forced, sdh = _source_flags(job)
     path = planned_output(
         media=media, language=output_language(job), settings=settings,
-        fmt=job.get("output_format"), variant=job.get("variant") or None,
+        fmt=job.get("output_format"), variant=job.get("variant") or None, forced=forced, sdh=sdh,
     )  # fmt: skip
     if path is not None and path.exists() and not settings.get("overwrite_existing_subtitles"):
         ours = str(path) == replaces or written.get(str(path)) == _sha(path)

@@ -476,4 +476,8 @@ class JobQueue:
 
 def _created_message(job: Job) -> str:
     target = job.target_lang or "audio language"
+    source = job.source_subtitle
+    if source is not None:  # no listening: the preset only matters for a fall back to speech
+        where = source.get("path") or f"embedded stream s:{source.get('index')}"
+        return f"created: translate the subtitle {where} ({source.get('language')}) to {target}"
     return f"created: {job.transcribe_or_translate} to {target}, preset {job.quality_preset}"

@@ -13,6 +13,7 @@ from subtitler.db import Database
 from subtitler.db.models import Job
 from subtitler.db.models_jobs import JobCues
 from subtitler.errors import NotFound
+from subtitler.jobs.states import JobStatus, JobType
 from subtitler.subtitles.cues import Cue, Segment, Word
 from subtitler.subtitles.formats import render
 
@@ -54,23 +55,37 @@ class JobResults:
             row.segments = list(document.get("segments") or [])
 
     async def load(self, job_id: str) -> JobCues:
+        return (await self._load(job_id))[0]
+
+    async def _load(self, job_id: str) -> tuple[JobCues, str]:
         async with self._db.read() as session:
-            status = await session.scalar(select(Job.status).where(Job.id == job_id))
-            if status is None:
+            found = (
+                await session.execute(select(Job.status, Job.job_type).where(Job.id == job_id))
+            ).first()
+            if found is None:
                 raise NotFound(f"Job {job_id} not found", code="job_not_found")
             row = await session.get(JobCues, job_id)
+        status, job_type = found
         if row is None:
-            raise NotFound(
-                f"Job {job_id} has no subtitle (status {status}; a job with no speech writes none)",
-                code="subtitle_not_found",
-            )
-        return row
+            why = "it has not written one yet" if status != JobStatus.COMPLETED else (
+                "a job with no speech writes none"
+            )  # fmt: skip
+            raise NotFound(f"Job {job_id} has no subtitle (status {status}; {why})",
+                           code="subtitle_not_found")  # fmt: skip
+        return row, job_type
 
     async def render(self, job_id: str, *, fmt: str) -> tuple[str, JobCues]:
-        row = await self.load(job_id)
+        row, job_type = await self._load(job_id)
         cues, segments = to_cues(row.cues), to_segments(row.segments)
-        text = render(cues, fmt=fmt, segments=segments, language=row.language,
-                      duration=row.duration)  # fmt: skip
+        if job_type == JobType.SUBTITLE_TRANSLATION:
+            # a subtitle's cues carry its markup (<i>, {\anN}): rendered as the file was
+            from subtitler.translation.output import render_translated
+
+            text = render_translated(cues, fmt=fmt, language=row.language,
+                                     duration=row.duration, segments=segments)  # fmt: skip
+        else:
+            text = render(cues, fmt=fmt, segments=segments, language=row.language,
+                          duration=row.duration)  # fmt: skip
         return text, row
 
 

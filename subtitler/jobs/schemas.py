@@ -10,6 +10,18 @@ from pydantic import BaseModel, ConfigDict, field_serializer
 from subtitler.db.models import Job
 
 
+class SourceSubtitleOut(BaseModel):
+    """The existing subtitle a subtitle_translation job translates."""
+
+    kind: str  # external (a sidecar file) | embedded (a stream of the media)
+    language: str
+    path: str | None = None
+    index: int | None = None  # embedded: the subtitle stream's index (`-map 0:s:<index>`)
+    codec: str | None = None
+    forced: bool = False
+    sdh: bool = False
+
+
 class JobOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -57,6 +69,7 @@ class JobOut(BaseModel):
     auto_retry_count: int = 0
     not_before: datetime | None = None
     request_options: dict[str, Any] = {}
+    source_subtitle: SourceSubtitleOut | None = None
 
     @field_serializer("created_at", "started_at", "completed_at", "not_before")
     def _utc(self, value: datetime | None) -> str | None:

@@ -54,6 +54,7 @@ class JobService:
         channel: str = "api",
         variant: str | None = None,
         replaces: str | None = None,
+        wants_subtitle: bool = False,
     ) -> Job:
         file_path = check_allowed(file_path, self._settings.get)  # 403 before any file access
         if callback_url:  # never link-local/metadata; this machine only when allowed
@@ -106,8 +107,9 @@ class JobService:
         from subtitler.translation.enqueue import plan_manual_job
 
         fields = await plan_manual_job(
-            settings=self._settings, path=path, source=source, target=target, fields=fields
-        )
+            settings=self._settings, path=path, source=source, target=target, fields=fields,
+            wants_subtitle=wants_subtitle,
+        )  # fmt: skip
         await self._precheck(fields, replaces=replaces)
         return await self.queue.enqueue(**fields)
 
@@ -132,6 +134,9 @@ class JobService:
             "model": kept.get("model"), "initial_prompt": kept.get("initial_prompt"),
             "vad_filter": kept.get("vad_filter"), "word_timestamps": kept.get("word_timestamps"),
         }  # fmt: skip
+        if old.job_type == JobType.SUBTITLE_TRANSLATION:  # the subtitle again, not the audio
+            values["source_lang"] = (old.options or {}).get("audio_lang")
+            values["wants_subtitle"] = True
         values.update(given)
         if "model" in given and "quality_preset" not in given:
             values["quality_preset"] = old.quality_preset

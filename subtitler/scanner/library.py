@@ -23,7 +23,7 @@ from sqlalchemy import and_, or_, select
 from subtitler.db import Database
 from subtitler.db.models import Job, WrittenSubtitle
 from subtitler.errors import BadRequest, NotFound
-from subtitler.jobs.states import JobStatus, Task
+from subtitler.jobs.states import JobStatus, JobType, Task
 from subtitler.library.verdict import FileState, LiveJob
 from subtitler.media.probe import MediaInfo
 from subtitler.media.sidecars import find_sidecars
@@ -271,6 +271,7 @@ class MediaLibrary:
             Job.error_code,
             Job.options["audio_track"].as_integer(),  # not the whole JSON: one value
             Job.completed_at,
+            Job.job_type,
         )
         written = select(
             WrittenSubtitle.media_path,
@@ -300,11 +301,13 @@ class MediaLibrary:
             code,
             track,
             completed,
+            job_type,
         ) in job_rows:
             key = (path, target or "", "")  # the output, whatever the task (see dedup_key)
             if status in (JobStatus.QUEUED, JobStatus.PROCESSING):
                 hist.live[path] = LiveJob(id=job_id, status=status, rule_name=rule)
-            if source and (status == JobStatus.COMPLETED or code == "rule_language_mismatch"):
+            heard = job_type != JobType.SUBTITLE_TRANSLATION  # else source is the subtitle's
+            if source and heard and (status == JobStatus.COMPLETED or code == LANGUAGE_SKIP):
                 hist.detected.setdefault(path, {})[track if isinstance(track, int) else None] = (
                     source
                 )

@@ -49,15 +49,17 @@ def _probe(path: Path) -> MediaInfo | None:
 
 async def plan_manual_job(
     *, settings: SettingsLike, path: Path, source: str | None, target: str | None,
-    fields: dict[str, Any],
+    fields: dict[str, Any], wants_subtitle: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
+    """`wants_subtitle`: translate a text subtitle if the file has one (a redo of a subtitle
+    translation), else as the translation_prefer_subtitles setting says."""
     if not target:
         return fields
     info = await asyncio.to_thread(_probe, path)
     audio = source or audio_language(info)
     if info is not None and fields.get("job_type") != JobType.ASR:
         fields = subtitle_job(fields, sources=text_sources(info), audio_language=audio,
-                              wants_subtitle=False, settings=settings)  # fmt: skip
+                              wants_subtitle=wants_subtitle, settings=settings)  # fmt: skip
     checked = quick_settings(settings)
     if fields.get("job_type") == JobType.SUBTITLE_TRANSLATION:
         from_lang = fields["options"]["subtitle_source"]["language"]

@@ -2,14 +2,17 @@
 text subtitle to translate (a rule's translate_subtitle action asks for it; the
 translation_prefer_subtitles setting prefers it whenever the target needs a translation provider
 anyway), otherwise the speech pipeline with a translating stage.
-otherwise the speech pipeline with a translating stage."""
+
+A subtitle_translation job records what it does: task `translate`, `source_lang` the subtitle's
+language, the subtitle in `options.subtitle_source`; the audio's language (what the request said,
+None: detect) is kept in `options.audio_lang` for a fall back to listening."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from subtitler.jobs.states import JobType
+from subtitler.jobs.states import JobType, Task
 from subtitler.translation.sources import SubtitleSource, choose_source
 from subtitler.translation.stage import needs_provider
 
@@ -44,8 +47,15 @@ def subtitle_job(
                            audio_language=audio_language)  # fmt: skip
     if chosen is None:
         return fields
+    options = {
+        **(fields.get("options") or {}),
+        "subtitle_source": chosen.model_dump(),
+        "audio_lang": fields.get("source_lang"),
+    }
     return {
         **fields,
         "job_type": JobType.SUBTITLE_TRANSLATION,
-        "options": {**(fields.get("options") or {}), "subtitle_source": chosen.model_dump()},
+        "transcribe_or_translate": Task.TRANSLATE,
+        "source_lang": chosen.language,
+        "options": options,
     }

@@ -122,16 +122,22 @@ class JobRunner:
         if job.get("job_type") in (JobType.ASR, JobType.LANGUAGE_DETECTION):
             return self._run_asr(job=job, settings=settings, models_dir=models_dir,
                                  options=options, reporter=reporter)  # fmt: skip
+        fields: dict[str, Any] = {}
+        source = job.get("source_lang")
         if job.get("job_type") == JobType.SUBTITLE_TRANSLATION:
             done = run_subtitle_translation(job=job, settings=settings, reporter=reporter,
                                             device=self.device)  # fmt: skip
             if done is not None:
                 return done
+            # listening after all: a speech translation, from the audio's language (the job's
+            # source_lang was the subtitle's)
+            fields["job_type"] = JobType.TRANSLATION
+            queued_with = job.get("options") or {}
+            source = queued_with.get("audio_lang", source)
+            fields["source_lang"] = source
         started = time.monotonic()
         media = Path(job["file_path"])
         target = job.get("target_lang")
-        source = job.get("source_lang")
-        fields: dict[str, Any] = {}
 
         def check_cancel() -> bool:
             return reporter.cancelled()
@@ -155,7 +161,7 @@ class JobRunner:
         if source is None:  # voice activity before language: silence has no language
             silent = no_speech_result(audio.samples, duration, options, reporter, started)
             if silent is not None:
-                return silent
+                return {**fields, **silent}
 
         reporter.progress(_STAGE_END[Stage.EXTRACTING_AUDIO], stage=Stage.LOADING_MODEL)
         engine, loaded = self._load(

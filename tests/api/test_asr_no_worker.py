@@ -1,5 +1,6 @@
-"""One machine with no worker running: Bazarr's requests get 503 no_worker with Retry-After at
-once (nothing queued, nothing left in the spool), never a request that waits for ever."""
+"""One machine with no worker running: Bazarr's requests and the OpenAI-compatible ones get 503
+no_worker with Retry-After at once (nothing queued, nothing left in the spool), never a request
+that waits for ever."""
 
 from __future__ import annotations
 
@@ -19,4 +20,31 @@ async def test_no_worker_is_a_quick_503_that_queues_nothing(
         assert resp.json()["code"] == "no_worker" and resp.headers["Retry-After"] == "30"
     jobs = (await client.get("/api/jobs")).json()
     assert jobs["jobs"] == []
+    assert list(daemon.config.spool_dir.iterdir()) == []
+
+
+async def test_openai_routes_with_no_worker_are_a_quick_503_too(
+    client: httpx.AsyncClient, daemon: Daemon
+) -> None:
+    assert daemon.pool.list() == []
+    for path in ("/v1/audio/transcriptions", "/v1/audio/translations"):
+        resp = await client.post(
+            path,
+            files={"file": ("talk.wav", b"RIFF" + b"\0" * 4000, "audio/wav")},
+            data={"model": "whisper-1", "response_format": "srt"},
+        )
+        assert resp.status_code == 503, resp.text
+        assert resp.headers["Retry-After"] == "30"
+        body = resp.json()
+        assert body["code"] == "no_worker"
+        assert body["error"] == {"message": body["detail"], "type": "server_error",
+                                 "code": "no_worker"}  # fmt: skip
+    # a bad request is still told so first (422), whether or not a worker exists
+    bad = await client.post(
+        "/v1/audio/transcriptions",
+        files={"file": ("talk.wav", b"RIFF", "audio/wav")},
+        data={"response_format": "docx"},
+    )
+    assert bad.status_code == 422 and bad.json()["code"] == "bad_response_format"
+    assert (await client.get("/api/jobs")).json()["jobs"] == []
     assert list(daemon.config.spool_dir.iterdir()) == []

@@ -1,7 +1,8 @@
 """Bazarr on a cluster, as real processes on a real PostgreSQL: a full node with no workers (the
 README's NAS) answers /asr and /detect-language with 503 + Retry-After within seconds while no
 worker exists anywhere (nothing is left queued), then, once a worker node is up, sends them to it
-and streams its answer back (heartbeat included); the worker node serves them itself too."""
+and streams its answer back (heartbeat included); the worker node serves them itself too. The
+OpenAI-compatible /v1/audio/transcriptions is routed the same way."""
 
 from __future__ import annotations
 
@@ -25,6 +26,16 @@ def _post(url: str, path: str, audio: bytes, *, timeout: float = 240) -> httpx.R
 
 
 ASR = "/asr?task=transcribe&language=en&output=srt&encode=false"
+OPENAI = "/v1/audio/transcriptions"
+
+
+def _openai(url: str, wav: Path, *, timeout: float = 240) -> httpx.Response:
+    return httpx.post(
+        f"{url}{OPENAI}", files={"file": ("talk.wav", wav.read_bytes(), "audio/wav")},
+        data={"model": "fast", "language": "en", "response_format": "srt"}, timeout=timeout,
+    )  # fmt: skip
+
+
 DETECT = "/detect-language?encode=false"
 
 
@@ -37,7 +48,8 @@ def test_bazarr_reaches_the_worker_node_through_a_node_without_workers(
         asr_heartbeat_seconds=0.5,
     )  # fmt: skip
     media = MediaFactory(tmp_path / "gen")
-    audio = pcm_of(media, media.speech(ENGLISH))
+    wav = media.speech(ENGLISH)
+    audio = pcm_of(media, wav)
     nas = start("serve", tmp_path, "nas", db_url=pg_url, env={"SUBTITLER_START_WORKERS": "false"})
     nodes.append(nas)
 
@@ -49,6 +61,9 @@ def test_bazarr_reaches_the_worker_node_through_a_node_without_workers(
         assert time.monotonic() - began < 10
         assert int(refused.headers["Retry-After"]) > 0
         assert refused.json()["code"] == "no_worker"
+    refused = _openai(nas.url, wav, timeout=30)
+    assert refused.status_code == 503 and int(refused.headers["Retry-After"]) > 0, refused.text
+    assert refused.json()["error"]["code"] == "no_worker"
     jobs = httpx.get(f"{nas.url}/api/jobs", params={"page_size": 100}, timeout=10).json()
     assert jobs["jobs"] == []
     assert list((tmp_path / "nas" / "spool").iterdir()) == []
@@ -68,6 +83,10 @@ def test_bazarr_reaches_the_worker_node_through_a_node_without_workers(
     assert answered.headers["X-Subtitler-Node"] == "gpu"
     assert answered.headers["Content-Disposition"].startswith("attachment")
     assert "weather" in answered.text.lower() and "-->" in answered.text
+    openai = _openai(nas.url, wav)  # the form fields travel with the file
+    assert openai.status_code == 200, openai.text
+    assert openai.headers["X-Subtitler-Node"] == "gpu"
+    assert "weather" in openai.text.lower() and "-->" in openai.text
     detected = _post(nas.url, DETECT, audio)
     assert detected.status_code == 200, detected.text
     assert set(detected.json()) == {"detected_language", "language_code", "confidence"}

@@ -123,6 +123,9 @@ def test_mapped_worker_nodes_in_their_own_mount_namespaces(
     translated = done[2]
     assert translated["job_type"] == "subtitle_translation", translated
     assert translated["output_path"] == str(library / "Film.spa.srt")
+    # the subtitle it read, recorded in the queue's form too (the worker read it at its own path)
+    assert translated["source_subtitle"]["path"] == str(library / "Film.en.srt")
+    assert translated["source_lang"] == "eng"
     assert (library / "Film.spa.srt").stat().st_size > 50
     log = [m["message"] for m in httpx.get(f"{nas.url}/api/jobs/{ids[2]}/log").json()]
     assert any("instead of listening" in m for m in log), log

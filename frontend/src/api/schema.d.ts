@@ -1977,6 +1977,7 @@ export interface components {
             request_options: {
                 [key: string]: unknown;
             };
+            source_subtitle?: components["schemas"]["SourceSubtitleOut"] | null;
         };
         /** JobPatch */
         JobPatch: {
@@ -2606,6 +2607,32 @@ export interface components {
             setup_completed: boolean;
             /** Mode */
             mode?: string | null;
+        };
+        /**
+         * SourceSubtitleOut
+         * @description The existing subtitle a subtitle_translation job translates.
+         */
+        SourceSubtitleOut: {
+            /** Kind */
+            kind: string;
+            /** Language */
+            language: string;
+            /** Path */
+            path?: string | null;
+            /** Index */
+            index?: number | null;
+            /** Codec */
+            codec?: string | null;
+            /**
+             * Forced
+             * @default false
+             */
+            forced: boolean;
+            /**
+             * Sdh
+             * @default false
+             */
+            sdh: boolean;
         };
         /** StandaloneSetup */
         StandaloneSetup: {

@@ -1,4 +1,8 @@
-"""OpenAI-compatible speech-to-text: /v1/audio/transcriptions and /v1/audio/translations."""
+"""OpenAI-compatible speech-to-text: /v1/audio/transcriptions and /v1/audio/translations.
+
+Routed like Bazarr's /asr (subtitler.asr.routing): a node with no worker sends the request on to
+a node of the cluster that has one; with no worker anywhere the answer is 503 `no_worker` with
+Retry-After (and OpenAI's `error` object), nothing queued, nothing left in the spool."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from subtitler.api.deps import get_daemon
+from subtitler.asr import routing
 from subtitler.asr.respond import asr_response
 from subtitler.asr.service import AsrRequest
 from subtitler.asr.upload import receive_bounded_upload
@@ -54,6 +59,17 @@ async def _run(request: Request, daemon: Daemon, task: str) -> Response:
     except Unprocessable:
         upload.discard()
         raise
+    routed = await routing.elsewhere(
+        path=request.url.path, query=request.url.query, upload=upload,
+        local_workers=daemon.pool.list(), cluster=daemon.cluster,
+        forwarded_by=request.headers.get(routing.FORWARDED_BY),
+        api_key=str(daemon.settings.get("api_key") or ""), file_field="file",
+        form=dict(fields),
+    )  # fmt: skip
+    if routed is not None:
+        if isinstance(routed, JSONResponse) and routed.status_code >= 400:
+            return _openai_error(routed)
+        return routed
     assert upload.path is not None
     job = await daemon.asr.submit(
         req, audio_path=upload.path, audio_sha256=upload.sha256, channel="openai"
@@ -71,7 +87,8 @@ def _openai_error(response: JSONResponse) -> JSONResponse:
     body = json.loads(bytes(response.body))
     kind = "invalid_request_error" if response.status_code < 500 else "server_error"
     body["error"] = {"message": body["detail"], "type": kind, "code": body.get("code")}
-    return JSONResponse(body, status_code=response.status_code)
+    kept = {k: v for k, v in response.headers.items() if k.lower() == "retry-after"}
+    return JSONResponse(body, status_code=response.status_code, headers=kept)
 
 
 @router.post("/transcriptions")
