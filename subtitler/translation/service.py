@@ -33,7 +33,6 @@ PROVIDER_FIELDS: dict[str, tuple[str, ...]] = {
     "deepl": ("deepl_api_key", "deepl_formality", "deepl_api_url"),
 }  # fmt: skip
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "ctranslate2": ("ctranslate2_model_dir",),
     "openai": ("openai_base_url", "openai_model"),
     "libretranslate": ("libretranslate_url",),
     "deepl": ("deepl_api_key",),
