@@ -61,7 +61,7 @@ def fake_hub() -> Iterator[FakeHub]:
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             path = unquote(urlsplit(self.path).path)
             hub.gets.append(path)
             if m := api.match(path):

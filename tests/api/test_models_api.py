@@ -48,7 +48,7 @@ def test_the_catalog_names_real_repos_sizes_and_languages() -> None:
     assert translation[NLLB].repo == NLLB_REPO and translation[NLLB].size_bytes > 500_000_000
     assert translation["opus-mt-en-de"].pair == ("eng", "deu")
     assert translation["opus-mt-en-de"].repo == "gaudi/opus-mt-en-de-ctranslate2"
-    assert [e.name for e in translation_for("eng", "deu")][0] == "opus-mt-en-de"  # smallest
+    assert next(e.name for e in translation_for("eng", "deu")) == "opus-mt-en-de"  # smallest
     assert NLLB in [e.name for e in translation_for("jpn", "kor")]
     whisper = {e.name: e for e in KINDS["whisper"].entries}
     assert whisper["small"].repo == "Systran/faster-whisper-small"
@@ -112,8 +112,8 @@ async def test_an_interrupted_download_resumes_verifies_and_installs_offline(
     assert again.status_code == 409 and again.json()["code"] == "model_installed"
 
     # in use by the ctranslate2 provider: named, not deletable; translates offline
-    await daemon.settings.bulk_update({"translation_provider": "ctranslate2",
-                                       "ctranslate2_model_dir": NLLB, "model_download": False})  # fmt: skip
+    chosen = {"translation_provider": "ctranslate2", "ctranslate2_model_dir": NLLB}
+    await daemon.settings.bulk_update({**chosen, "model_download": False})
     hub.gets.clear()
     status = (await client.get("/api/translation/providers")).json()
     assert status["reachable"], status
