@@ -22,6 +22,14 @@ NLLB_REPO = "JustFrederik/nllb-200-distilled-600M-ct2-int8"
 TOKENIZER_REPO = "facebook/nllb-200-distilled-600M"
 
 
+@pytest.fixture(autouse=True)
+def _no_warm_models() -> Iterator[None]:
+    from subtitler.translation import ct2
+
+    yield
+    ct2._WARM.clear()  # a model loaded here must not count in other tests
+
+
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.ct2gen import make_nllb_like
@@ -163,3 +171,32 @@ async def test_the_wizard_offer_names_models_that_reach_a_language(
     names = [m["name"] for m in offer]
     assert names[0] == "opus-mt-en-de" and NLLB in names and "opus-mt-de-en" not in names
     assert all(not m["installed"] for m in offer)
+
+
+async def test_a_job_translates_with_the_model_installed_by_name(
+    client: httpx.AsyncClient, daemon: Daemon, hub: FakeHub, tmp_path: Path
+) -> None:
+    from subtitler.workers.pipeline import JobRunner
+    from tests.integration.test_translation_apertium import ENGLISH_SRT, Recorder, defaults
+    from tests.mediagen import Audio, Spec, make_media
+
+    await daemon.settings.bulk_update({"model_download": True})
+    assert (await _download(client, daemon, NLLB))["state"] == "done"
+    hub.gets.clear()
+    video = make_media(tmp_path / "lib" / "Film.mkv", Spec(audio=(Audio(language="eng"),),
+                                                         duration=7))  # fmt: skip
+    (tmp_path / "lib" / "Film.en.srt").write_text(ENGLISH_SRT, encoding="utf-8")
+    settings = defaults(translation_provider="ctranslate2", ctranslate2_model_dir=NLLB,
+                        __models_dir__=str(daemon.config.models_dir))  # fmt: skip
+    recorder = Recorder()
+    result = await asyncio.to_thread(
+        JobRunner(worker_id="test", device="cpu", device_index=0).run,
+        job={"id": "t", "quality_preset": "fast", "written_subtitles": {}, "file_path": str(video),
+             "job_type": "subtitle_translation", "target_lang": "spa"},
+        settings=settings, models_dir=str(daemon.config.models_dir), reporter=recorder,
+    )  # fmt: skip
+    assert result["translation_provider"] == "ctranslate2", result
+    assert result["output_path"].endswith("Film.spa.srt") and result["translated_characters"] > 0
+    text = Path(result["output_path"]).read_text(encoding="utf-8")
+    assert "00:00:0" in text and "Good evening" not in text  # translated (by a noise model)
+    assert hub.gets == []  # the job ran offline
