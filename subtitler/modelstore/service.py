@@ -153,7 +153,9 @@ class ModelsService:
             raise NotFound(f"no {kind} model named {name!r} in the catalog", code="unknown_model")
         return found
 
-    def start_download(self, kind: str, name: str) -> dict[str, Any]:
+    def start_download(self, kind: str, name: str, *, use: bool = False) -> dict[str, Any]:
+        """Start downloading; with `use`, a translation model becomes the provider's once it
+        is installed (translation_provider ctranslate2 over every installed model)."""
         e = self._entry(kind, name)
         if not self.download_allowed():
             raise Conflict(
@@ -170,11 +172,11 @@ class ModelsService:
             raise Conflict(f"{kind} model {name} is already installed", code="model_installed")
         job = Download(entry=e)
         self._downloads[(kind, name)] = job
-        job.task = asyncio.get_running_loop().create_task(self._run(job))
+        job.task = asyncio.get_running_loop().create_task(self._run(job, use=use))
         self._publish(job)
         return job.out()
 
-    async def _run(self, job: Download) -> None:
+    async def _run(self, job: Download, *, use: bool = False) -> None:
         e = job.entry
         min_free = int(self._settings.get("min_free_disk_mib") or 0) * MIB
 
@@ -199,7 +201,15 @@ class ModelsService:
             logger.exception("download of %s model %s failed", e.kind, e.name)
         else:
             job.state = "done"
+            if use and e.kind == "translation":
+                await self._use_installed()
         self._publish(job)
+
+    async def _use_installed(self) -> None:
+        update = getattr(self._settings, "bulk_update", None)
+        if update is not None:
+            await update({"translation_provider": "ctranslate2", "ctranslate2_model_dir": ""})
+            logger.info("translation provider: ctranslate2 over the installed models")
 
     def _publish(self, job: Download) -> None:
         self._bus.publish(EVENT, {"kind": job.entry.kind, "name": job.entry.name, **job.out()})

@@ -151,8 +151,15 @@ async def test_a_corrupt_file_is_refused_and_nothing_is_installed(
     assert not (root / NLLB).exists()
     assert not (root / f".download-{NLLB}" / "model.bin").exists()  # the bad bytes are gone
     hub.corrupt.clear()
-    assert (await _download(client, daemon, NLLB))["state"] == "done"
+    resp = await client.post(f"/api/models/translation/{NLLB}/download", params={"use": True})
+    assert resp.status_code == 202
+    assert (await daemon.models.wait("translation", NLLB))["state"] == "done"
     assert (root / NLLB / "model.bin").is_file()
+    # the wizard's offer: once installed, the provider uses the installed models
+    assert daemon.settings.get("translation_provider") == "ctranslate2"
+    assert daemon.settings.get("ctranslate2_model_dir") == ""
+    status = (await client.get("/api/translation/providers")).json()
+    assert status["reachable"] and {"source": "eng", "target": "spa"} in status["pairs"]
 
 
 async def test_no_space_is_said_before_any_byte_is_fetched(

@@ -73,11 +73,18 @@ async def offer(
 
 @router.post("/{kind}/{name}/download", response_model=DownloadOut, status_code=202)
 async def download(
-    kind: str, name: str, service: ModelsService = Depends(_service)
+    kind: str,
+    name: str,
+    use: bool = Query(
+        default=False,
+        description="translation: make the ctranslate2 provider use the installed models "
+        "once it is installed (the wizard's offer)",
+    ),
+    service: ModelsService = Depends(_service),
 ) -> dict[str, Any]:
     """Start downloading a catalog model (progress: `model_download` events); 409 when
     model_download is off or it is installed."""
-    return service.start_download(kind, name)
+    return service.start_download(kind, name, use=use)
 
 
 @router.delete("/{kind}/{name}", status_code=204, response_class=Response)
