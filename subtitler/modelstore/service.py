@@ -134,7 +134,7 @@ class ModelsService:
             "languages": list(e.languages),
             "any_language": e.any_language,
             "pair": list(e.pair) if e.pair else None,
-            "size_bytes": store.disk_size(path) if installed and path else e.size_bytes,
+            "size_bytes": (store.disk_size(path) if installed and path else 0) or e.size_bytes,
             "installed": installed,
             "source": source,
             "deletable": deletable,

@@ -207,3 +207,33 @@ async def test_a_job_translates_with_the_model_installed_by_name(
     text = Path(result["output_path"]).read_text(encoding="utf-8")
     assert "00:00:0" in text and "Good evening" not in text  # translated (by a noise model)
     assert hub.gets == []  # the job ran offline
+
+
+async def test_a_whisper_model_installs_by_name_where_the_worker_finds_it(
+    client: httpx.AsyncClient, daemon: Daemon, hub: FakeHub
+) -> None:
+    from subtitler.workers.models import resolve_model
+
+    files = {"model.bin": b"\0" * 4096, "config.json": b"{}", "tokenizer.json": b"{}",
+             "vocabulary.txt": b"a\nb\n", "README.md": b"#"}  # fmt: skip
+    hub.repos["Systran/faster-whisper-small"] = files
+    await daemon.settings.bulk_update({"model_download": True})
+    resp = await client.post("/api/models/whisper/small/download")
+    assert resp.status_code == 202
+    assert (await daemon.models.wait("whisper", "small"))["state"] == "done"
+    models_dir = daemon.config.models_dir
+    found = resolve_model("small", models_dir=models_dir)  # no download: it is local now
+    assert found.path == models_dir / "small" and found.source == "models_dir"
+    assert not (models_dir / "small" / "README.md").exists()
+    rows = {m["name"]: m for m in (await client.get("/api/models")).json()["models"]}
+    assert rows["small"]["installed"] and rows["small"]["deletable"]
+    assert rows["tiny.en"]["installed"] and not rows["tiny.en"]["deletable"]  # from PyPI
+    assert (await client.delete("/api/models/whisper/tiny.en")).status_code == 409
+    await daemon.settings.bulk_update({"preset_fast": {"model": "small"}})
+    assert (
+        rows["small"]["in_use"] == []
+        and (await client.delete("/api/models/whisper/small")).json()["code"] == "model_in_use"
+    )
+    await daemon.settings.bulk_update({"preset_fast": {"model": "tiny.en"}})
+    assert (await client.delete("/api/models/whisper/small")).status_code == 204
+    assert not (models_dir / "small").exists()

@@ -52,7 +52,7 @@ def test_wizard_offer_and_models_view(tmp_path: Path) -> None:
                     "SHOTS_DIR": str(shots),
                     "LIBRARY_DIR": str(library),
                     "CHROMIUM": CHROMIUM,
-                },  # fmt: skip
+                },
                 capture_output=True,
                 text=True,
                 timeout=300,
