@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from subtitler.errors import Conflict, NotFound, SubtitlerError
 from subtitler.events import EventBus
+from subtitler.media.languages import require_language
 from subtitler.modelstore import store
 from subtitler.modelstore.catalog import KINDS, TRANSLATION, Entry, entry, translation_for
 from subtitler.settings.specs.transcription import QUALITY_PRESETS
@@ -257,6 +258,8 @@ class ModelsService:
     # -- the wizard ------------------------------------------------------------------------
     def offer_for(self, target: str, source: str | None = None) -> list[dict[str, Any]]:
         """Catalog translation models that would make source -> target reachable offline."""
+        target = require_language(target, field="target")
+        source = require_language(source, field="source") if source else None
         rows = {(m["kind"], m["name"]): m for m in self.listing()["models"]}
         return [
             rows[("translation", e.name)]

@@ -58,6 +58,7 @@ def test_the_catalog_names_real_repos_sizes_and_languages() -> None:
     assert translation["opus-mt-en-de"].repo == "gaudi/opus-mt-en-de-ctranslate2"
     assert next(e.name for e in translation_for("eng", "deu")) == "opus-mt-en-de"  # smallest
     assert NLLB in [e.name for e in translation_for("jpn", "kor")]
+    assert translation_for("\x00", "\x00") == []  # langcodes' name lookup chokes on it: no 500
     whisper = {e.name: e for e in KINDS["whisper"].entries}
     assert whisper["small"].repo == "Systran/faster-whisper-small"
 
@@ -178,6 +179,8 @@ async def test_the_wizard_offer_names_models_that_reach_a_language(
     names = [m["name"] for m in offer]
     assert names[0] == "opus-mt-en-de" and NLLB in names and "opus-mt-de-en" not in names
     assert all(not m["installed"] for m in offer)
+    odd = await client.get("/api/models/offer", params={"target": "klingonese"})
+    assert odd.status_code == 422 and "target" in odd.json()["detail"]
 
 
 async def test_a_job_translates_with_the_model_installed_by_name(
