@@ -52,6 +52,8 @@ class Kind:
     # where installed models of this kind live, under the daemon's models dir
     subdir: str = ""
     entries: tuple[Entry, ...] = field(default=())
+    # the files an installed model of this kind has (CTranslate2 models: these two)
+    required: tuple[str, ...] = ("model.bin", "config.json")
 
     def root(self, models_dir: Path) -> Path:
         return models_dir / self.subdir if self.subdir else models_dir

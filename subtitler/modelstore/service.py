@@ -83,7 +83,12 @@ class ModelsService:
         whisper = {m.name: m for m in available_models(models_dir=self.models_dir)}
         translation = {p.name: p for p in store.installed_translation_models(self.models_dir)}
         for kind in KINDS.values():
-            names = list(whisper) if kind.name == "whisper" else list(translation)
+            if kind.name == "whisper":
+                names = list(whisper)
+            elif kind.name == "translation":
+                names = list(translation)
+            else:  # another kind (diarization): its own folders
+                names = [p.name for p in store.installed_dirs(kind, self.models_dir)]
             seen = set()
             for e in kind.entries:
                 seen.add(e.name)
@@ -119,7 +124,7 @@ class ModelsService:
             path, source = whisper[e.name].path, whisper[e.name].source
         elif e.kind == "translation" and e.name in translation:
             path, source = translation[e.name], "models_dir"
-        elif e.kind not in ("whisper", "translation") and store.is_installed(e, self.models_dir):
+        elif e.kind not in ("whisper", "translation") and e.name in names:
             path, source = store.installed_path(e, self.models_dir), "models_dir"
         installed = path is not None
         # PyPI-carried and hub-cache models are not ours to delete; the models dir's are

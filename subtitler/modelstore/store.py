@@ -53,7 +53,7 @@ def partial_path(entry: Entry, models_dir: Path) -> Path:
 
 def is_installed(entry: Entry, models_dir: Path) -> bool:
     path = installed_path(entry, models_dir)
-    return (path / "model.bin").is_file() and (path / "config.json").is_file()
+    return all((path / name).is_file() for name in KINDS[entry.kind].required)
 
 
 def disk_size(path: Path) -> int:
@@ -83,8 +83,9 @@ def plan(entry: Entry, hub: Hub) -> list[RemoteFile]:
             raise HubError(f"{name} is not in {repo} on the hub")
         files.append(found[0])
         names.add(name)
-    if "model.bin" not in names or "config.json" not in names:
-        raise HubError(f"{entry.repo} has no model.bin/config.json: not a CTranslate2 model")
+    missing = [name for name in kind.required if name not in names]
+    if missing:
+        raise HubError(f"{entry.repo} has no {', '.join(missing)}: not a {kind.name} model")
     return files
 
 
@@ -156,7 +157,7 @@ def install(
             ],
         }
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        if target.exists():  # an unusable leftover (no model.bin): replaced
+        if target.exists():  # an unusable leftover (a required file missing): replaced
             shutil.rmtree(target)
         partial.rename(target)
         progress.file = ""
@@ -194,6 +195,15 @@ def models_dir_of(settings: object) -> Path | None:
     get = getattr(settings, "get", None)
     value = get("__models_dir__") if callable(get) else None
     return Path(str(value)) if value else _models_dir
+
+
+def installed_dirs(kind: Kind, models_dir: Path) -> list[Path]:
+    """Installed models of a kind (own folder under its root; whisper: see workers.models)."""
+    root = kind.root(models_dir)
+    if not kind.subdir or not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if not p.name.startswith(".")
+                  and all((p / name).is_file() for name in kind.required))  # fmt: skip
 
 
 def installed_translation_models(models_dir: Path | None) -> list[Path]:

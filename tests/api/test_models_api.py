@@ -240,3 +240,32 @@ async def test_a_whisper_model_installs_by_name_where_the_worker_finds_it(
     await daemon.settings.bulk_update({"preset_fast": {"model": "tiny.en"}})
     assert (await client.delete("/api/models/whisper/small")).status_code == 204
     assert not (models_dir / "small").exists()
+
+
+async def test_another_kind_of_model_plugs_into_the_store_and_the_view(
+    client: httpx.AsyncClient, daemon: Daemon, hub: FakeHub
+) -> None:
+    """How diarization pipelines join: a Kind with its files, folder and entries; nothing else."""
+    import re
+
+    from subtitler.modelstore.catalog import Entry, Kind, register
+
+    pipe = Entry(kind="speakers", name="tiny-pipeline", repo="org/tiny-pipeline", size_bytes=10)
+    register(Kind(name="speakers", wanted=re.compile(r"^(config\.yaml|.*\.bin)$"),
+                  subdir="speakers", entries=(pipe,), required=("config.yaml",)))  # fmt: skip
+    try:
+        hub.repos["org/tiny-pipeline"] = {"config.yaml": b"a: 1\n", "seg.bin": b"\1" * 64}
+        await daemon.settings.bulk_update({"model_download": True})
+        assert (await client.post("/api/models/speakers/tiny-pipeline/download")).status_code == 202
+        assert (await daemon.models.wait("speakers", "tiny-pipeline"))["state"] == "done"
+        rows = [m for m in (await client.get("/api/models")).json()["models"]
+                if m["kind"] == "speakers"]  # fmt: skip
+        assert [(m["name"], m["installed"], m["deletable"]) for m in rows] == [
+            ("tiny-pipeline", True, True)
+        ]
+        folder = daemon.config.models_dir / "speakers" / "tiny-pipeline"
+        assert (folder / "seg.bin").read_bytes() == b"\1" * 64
+        assert (await client.delete("/api/models/speakers/tiny-pipeline")).status_code == 204
+        assert not folder.exists()
+    finally:
+        KINDS.pop("speakers", None)
