@@ -36,6 +36,7 @@ from subtitler.jobs.results import JobResults
 from subtitler.jobs.retries import RetryPolicy
 from subtitler.library import LibraryIndex, LibraryService
 from subtitler.logging_setup import ensure_file_logging, quiet_polling
+from subtitler.modelstore.service import ModelsService
 from subtitler.rules.service import RulesService
 from subtitler.scanner.library import MediaLibrary
 from subtitler.scanner.service import ScannerService
@@ -92,6 +93,7 @@ class Daemon:
         )
         self.library_service = LibraryService(db=self.db, jobs=self.jobs, settings=self.settings)
         self.history = SubtitleHistory(self.db)
+        self.models = ModelsService(config.models_dir, self.settings, self.bus)
         self.tasks = SystemTasks(self)
         self._log_handler: logging.Handler | None = None
         self.setup = SetupService(
@@ -261,6 +263,7 @@ class Daemon:
             await deadline.run("the cluster service", self.cluster.stop(), 3.0, keep=4.0)
         await deadline.run("the scanner", self.scanner.stop(), 1.0, keep=3.5)
         await deadline.run("the integrations", self.integrations.stop(), 1.0, keep=3.0)
+        await deadline.run("model downloads", self.models.stop(), 1.0, keep=3.0)
         await self._stop_pool(deadline, keep=1.5)
         await deadline.run("the ASR service", self.asr.stop(), 0.5, keep=1.0)
         await deadline.run("the CPU sampler", self.cpu.stop(), 0.5, keep=1.0)

@@ -39,7 +39,7 @@ def _find_by_name(name: str) -> langcodes.Language | None:
     langcodes.find alone is fuzzy and would read "klingonese" as Klingon."""
     try:
         found = langcodes.find(name)
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: its name trie chokes on control bytes
         return None
     base = langcodes.Language.get(found.language or "und")
     wanted = name.casefold()

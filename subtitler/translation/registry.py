@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from subtitler.modelstore.store import models_dir_of
 from subtitler.settings.specs.translation import PROVIDERS
 from subtitler.translation.apertium import ApertiumProvider
 from subtitler.translation.base import Provider
@@ -13,6 +14,11 @@ from subtitler.translation.ct2 import CTranslate2Provider
 from subtitler.translation.deepl import DeepLProvider
 from subtitler.translation.errors import TranslationUnavailable
 from subtitler.translation.http import HttpProvider
+from subtitler.translation.installed import (
+    InstalledModelsProvider,
+    is_model_name,
+    named_model_dir,
+)
 from subtitler.translation.libretranslate import LibreTranslateProvider
 from subtitler.translation.openai_chat import OpenAIProvider
 
@@ -41,14 +47,7 @@ def make_provider(
     if name == "apertium":
         return ApertiumProvider()
     if name == "ctranslate2":
-        wanted = str(settings.get("ctranslate2_device") or "auto")
-        return CTranslate2Provider(
-            model_dir=str(settings.get("ctranslate2_model_dir") or ""),
-            family=str(settings.get("ctranslate2_model_family") or "auto"),
-            language_pair=str(settings.get("ctranslate2_language_pair") or ""),
-            device=device if wanted == "auto" else wanted,
-            compute_type=str(settings.get("ctranslate2_compute_type") or "int8"),
-        )
+        return _ctranslate2(settings, device)
     http = _http(settings, name, sleep)
     if name == "openai":
         return OpenAIProvider(
@@ -76,6 +75,25 @@ def make_provider(
         )
     provider.concurrency = int(settings.get("translation_concurrency", 2))
     return provider
+
+
+def _ctranslate2(settings: Mapping[str, Any], device: str) -> Provider:
+    """A converted model directory, a model installed by name, or (empty) every installed one."""
+    wanted = str(settings.get("ctranslate2_device") or "auto")
+    kwargs: dict[str, Any] = {
+        "family": str(settings.get("ctranslate2_model_family") or "auto"),
+        "language_pair": str(settings.get("ctranslate2_language_pair") or ""),
+        "device": device if wanted == "auto" else wanted,
+        "compute_type": str(settings.get("ctranslate2_compute_type") or "int8"),
+    }
+    value = str(settings.get("ctranslate2_model_dir") or "").strip()
+    models_dir = models_dir_of(settings)
+    if not value:
+        kwargs.update(family="auto", language_pair="")  # each installed model tells its own
+        return InstalledModelsProvider.from_models_dir(models_dir, **kwargs)
+    if is_model_name(value):
+        value = str(named_model_dir(value, models_dir))
+    return CTranslate2Provider(model_dir=value, **kwargs)
 
 
 def _http(

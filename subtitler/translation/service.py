@@ -33,7 +33,6 @@ PROVIDER_FIELDS: dict[str, tuple[str, ...]] = {
     "deepl": ("deepl_api_key", "deepl_formality", "deepl_api_url"),
 }  # fmt: skip
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "ctranslate2": ("ctranslate2_model_dir",),
     "openai": ("openai_base_url", "openai_model"),
     "libretranslate": ("libretranslate_url",),
     "deepl": ("deepl_api_key",),
@@ -89,6 +88,36 @@ class TranslationService:
         except SubtitlerError as exc:
             out["detail"], out["code"] = exc.detail, exc.code
         return out
+
+    async def targets(self) -> tuple[list[str], bool]:
+        """The subtitle languages reachable now: English when Whisper translates into it, and
+        the targets of the configured provider's pairs (an offline provider is asked; a web
+        service is not called: it answers `any` = True). Installed models count through the
+        ctranslate2 provider, which uses them."""
+        values = quick_settings(self._settings)
+        found: dict[str, None] = {}
+        if str(values.get("translation_english_via") or "whisper") == "whisper":
+            found["eng"] = None
+        name = str(values.get("translation_provider") or "none")
+        if name == "none":
+            return list(found), False
+        if name in WEB_PROVIDERS:
+            return list(found), True
+
+        def probe() -> list[str]:
+            provider = make_provider(values)
+            try:
+                provider.check()
+                pairs = provider.pairs()
+            finally:
+                provider.close()
+            return [p.target for p in pairs or []]
+
+        try:
+            found.update(dict.fromkeys(sorted(await asyncio.to_thread(probe))))
+        except SubtitlerError as exc:
+            logger.debug("translation provider %s offers nothing now: %s", name, exc.detail)
+        return list(found), False
 
     async def test(
         self,

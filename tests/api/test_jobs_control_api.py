@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from subtitler.daemon import Daemon
+from subtitler.errors import SubtitlerError
 
 
 async def _create(client: httpx.AsyncClient, media: Path, **extra: Any) -> httpx.Response:
@@ -205,6 +207,34 @@ async def test_capabilities(client: httpx.AsyncClient) -> None:
     assert "tiny.en" in {m["name"] for m in caps["models"]}
     assert caps["limits"]["max_page_size"] == 500
     assert set(caps["token_scopes"]) == {"admin", "asr"}
+
+
+async def test_capabilities_read_the_limits_and_providers_in_force(
+    client: httpx.AsyncClient, daemon: Daemon
+) -> None:
+    import os
+    import shutil
+
+    from subtitler.security.limits import check_worker_count
+
+    caps = (await client.get("/api/capabilities")).json()
+    cap = caps["limits"]["max_workers"]
+    assert cap == 2 * (os.cpu_count() or 1)  # max_workers 0: twice the cores, as enforced
+    check_worker_count(cap, daemon.settings.get)
+    with pytest.raises(SubtitlerError, match="at most"):
+        check_worker_count(cap + 1, daemon.settings.get)  # the next one is refused
+    assert caps["limits"]["max_upload_bytes"] == 4096 * 1024 * 1024
+    await daemon.settings.bulk_update({"max_workers": 4, "max_upload_mib": 100})
+    limits = (await client.get("/api/capabilities")).json()["limits"]
+    assert limits["max_workers"] == 4 and limits["max_upload_bytes"] == 100 * 1024 * 1024
+    assert caps["translation_targets"][0] == "eng" and not caps["translation_any_target"]
+    if shutil.which("apertium") and caps.get("translation_targets"):
+        status = (await client.get("/api/translation/providers")).json()
+        offered = {p["target"] for p in status["pairs"]}
+        assert offered <= set(caps["translation_targets"])  # eng->spa via apertium: spa listed
+    await daemon.settings.bulk_update({"translation_provider": "deepl", "deepl_api_key": "k"})
+    caps = (await client.get("/api/capabilities")).json()
+    assert caps["translation_any_target"] and caps["translation_targets"] == ["eng"]
 
 
 async def test_metrics_parse_as_prometheus(client: httpx.AsyncClient, media_file: Path) -> None:

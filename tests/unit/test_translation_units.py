@@ -148,19 +148,35 @@ def test_a_broken_model_directory_says_what_is_missing(tmp_path: Path) -> None:
         inspect_model(odd)
 
 
-@pytest.mark.skipif(
-    not os.environ.get("SUBTITLER_TEST_CT2_MODEL"),
-    reason="no converted model: set SUBTITLER_TEST_CT2_MODEL to a ct2-transformers-converter "
-    "NLLB/M2M-100/OPUS-MT directory (no PyPI package ships MT weights)",
-)
-def test_a_real_converted_model_translates() -> None:
-    provider = CTranslate2Provider(model_dir=os.environ["SUBTITLER_TEST_CT2_MODEL"])
+def test_a_converted_model_translates_by_name_or_path(tmp_path: Path) -> None:
+    """SUBTITLER_TEST_CT2_MODEL (a real ct2-transformers-converter NLLB/M2M-100/OPUS-MT dir) is
+    used when set; otherwise the generated tiny NLLB model, installed under its catalog name."""
+    from subtitler.translation.installed import InstalledModelsProvider
+    from subtitler.translation.registry import make_provider
+    from tests.ct2gen import make_nllb_like
+
+    models = tmp_path / "models"
+    real = os.environ.get("SUBTITLER_TEST_CT2_MODEL")
+    installed = make_nllb_like(models / "translation" / "nllb-200-distilled-600M")
+    base = {"translation_provider": "ctranslate2", "__models_dir__": str(models)}
+    by_name = make_provider({**base, "ctranslate2_model_dir": "nllb-200-distilled-600M"})
+    assert isinstance(by_name, CTranslate2Provider) and by_name.path == installed
+    every = make_provider({**base, "ctranslate2_model_dir": ""})
+    assert isinstance(every, InstalledModelsProvider) and Pair("eng", "spa") in every.pairs()
+    with pytest.raises(TranslationUnavailable, match="System > Models"):
+        make_provider({**base, "ctranslate2_model_dir": "opus-mt-en-de"}).check()
+    provider = CTranslate2Provider(model_dir=real) if real else every
     pair = (provider.pairs() or [Pair("eng", "spa")])[0]
     if provider.supports("eng", "spa"):
         pair = Pair("eng", "spa")
-    (out,) = provider.translate(
-        ["Good evening, my friend."], source=pair.source, target=pair.target
-    )
+    try:
+        (out,) = provider.translate(
+            ["Good evening, my friend."], source=pair.source, target=pair.target
+        )
+    finally:
+        from subtitler.translation import ct2
+
+        ct2._WARM.clear()  # the next test counts what is warm
     assert out.strip() and out != "Good evening, my friend."
 
 

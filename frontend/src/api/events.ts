@@ -14,6 +14,7 @@ export const EVENT_TYPES = [
   'scan_started',
   'scan_finished',
   'library_updated',
+  'model_download',
 ] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 export type EventHandler = (type: EventType, data: Record<string, unknown>) => void

@@ -6,6 +6,7 @@ import { LiveEvents, type EventType } from '@/api/events'
 import { buildUrl, post } from '@/api/client'
 import { useJobsStore } from './jobs'
 import { useLibraryStore } from './library'
+import { useModelsStore } from './models'
 import { useScannerStore } from './scanner'
 import { useSettingsStore } from './settings'
 import { useWorkersStore } from './workers'
@@ -22,6 +23,7 @@ export const useLiveStore = defineStore('live', () => {
     useScannerStore().onEvent(type, data)
     useSettingsStore().onEvent(type, data)
     useLibraryStore().onEvent(type, data)
+    useModelsStore().onEvent(type, data)
   }
 
   function resync() {

@@ -1,5 +1,6 @@
 """GET /api/capabilities: what this server can do, for integrators to discover (no I/O beyond
-listing the models folder and asking NVML for devices)."""
+listing the models folder, asking NVML for devices and an offline translation provider for its
+pairs). Limits are the ones in force: the worker cap and the upload cap as settings make them."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from subtitler.api.deps import get_daemon
 from subtitler.daemon import Daemon
 from subtitler.jobs.control import MAX_BULK
 from subtitler.jobs.states import CHANNELS
+from subtitler.security.limits import worker_cap
 from subtitler.settings.specs.transcription import QUALITY_PRESETS
 from subtitler.subtitles.formats import FORMATS
 from subtitler.tokens import SCOPES
+from subtitler.translation.service import TranslationService
 from subtitler.workers.models import available_models
 
 router = APIRouter(prefix="/api", tags=["system"])
@@ -58,6 +61,7 @@ class CapabilitiesOut(BaseModel):
     output_formats: list[str]
     asr_languages: list[str]
     translation_targets: list[str]
+    translation_any_target: bool = False  # a web service: any language it knows
     channels: list[str]
     token_scopes: list[str]
     limits: LimitsOut
@@ -88,6 +92,7 @@ async def capabilities(daemon: Daemon = Depends(get_daemon)) -> CapabilitiesOut:
             installed=installed,
             falls_back_to=None if installed or not have else have[0],
         ))  # fmt: skip
+    targets, any_target = await TranslationService(daemon.settings).targets()
     devices = [DeviceOut(type="cpu", id=None, name="CPU")] + [
         DeviceOut(type="gpu", id=int(g["id"]), name=str(g.get("name", "GPU"))) for g in gpus
     ]
@@ -98,14 +103,13 @@ async def capabilities(daemon: Daemon = Depends(get_daemon)) -> CapabilitiesOut:
         devices=devices,
         output_formats=list(FORMATS),
         asr_languages=_asr_languages(),
-        # Whisper translates any of its languages into English; other targets come from the
-        # translation backend (another branch) when it is installed.
-        translation_targets=["eng"],
+        translation_targets=targets,
+        translation_any_target=any_target,
         channels=list(CHANNELS),
         token_scopes=list(SCOPES),
         limits=LimitsOut(
-            max_upload_bytes=None,
-            max_workers=64,
+            max_upload_bytes=int(daemon.settings.get("max_upload_mib")) * 1024 * 1024,
+            max_workers=worker_cap(daemon.settings.get),
             max_page_size=500,
             max_bulk_ids=MAX_BULK,
             idempotency_window_hours=24,

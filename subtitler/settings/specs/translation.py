@@ -90,8 +90,10 @@ SPECS: list[SettingSpec] = [
           "prefer_more, prefer_less.", choices=FORMALITIES),
     _spec("deepl_api_url", "string", "", "Override the DeepL endpoint (empty: from the key).",
           check=check_url),
-    _spec("ctranslate2_model_dir", "string", "", "Directory of a model converted with "
-          "ct2-transformers-converter (+ its sentencepiece model)."),
+    _spec("ctranslate2_model_dir", "string", "", "A model installed by name in System > Models "
+          "(e.g. nllb-200-distilled-600M), or the directory of a model converted with "
+          "ct2-transformers-converter (+ its sentencepiece model); empty: every installed "
+          "translation model."),
     _spec("ctranslate2_model_family", "string", "auto", "nllb, m2m100, opus-mt or auto "
           "(from the directory's files).", choices=CT2_FAMILIES),
     _spec("ctranslate2_language_pair", "string", "", "An OPUS-MT model's pair, e.g. eng-spa "
