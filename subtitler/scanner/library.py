@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 Produced = dict[str, set[tuple[str | None, str]]]
 BatchHandler = Callable[[list[MediaInfo]], Awaitable[None]]
+# Given every file a walk found, the paths its caller took care of itself (unchanged files).
+UnchangedHandler = Callable[[list[MediaCandidate]], Awaitable[set[str]]]
 DedupKey = tuple[str, str, str]
 GONE_REASON = "media file gone"  # how the watcher's cancels start: they never block a new job
 PROBE_BATCH = 250  # files probed (and handed to the scan) at a time
@@ -118,6 +120,7 @@ class Inventory:
     roots: list[str]
     media: list[MediaInfo] = field(default_factory=list)
     failures: dict[str, ProbeFailure] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)  # taken by the caller: not decoded
     stats: WalkStats = field(default_factory=WalkStats)
     probed: int = 0
     cached: int = 0
@@ -188,14 +191,26 @@ class MediaLibrary:
         return WalkOptions.from_settings(self._settings, recursive=recursive)
 
     async def collect(
-        self, roots: Sequence[str], *, recursive: bool = True, on_batch: BatchHandler | None = None
+        self,
+        roots: Sequence[str],
+        *,
+        recursive: bool = True,
+        on_batch: BatchHandler | None = None,
+        unchanged: UnchangedHandler | None = None,
     ) -> Inventory:
-        """Walk, reuse the cache, probe the rest. `on_batch(media)` gets the cached files first,
-        then each probed batch, in a task of its own: a scan creates the jobs of one batch while
-        the next is being probed."""
+        """Walk, reuse the cache, probe the rest. `unchanged(found)` first takes the files its
+        caller knows unchanged (neither decoded nor handed on: `inv.unchanged`); `on_batch(media)`
+        gets the other cached files, then each probed batch, in a task of its own: a scan creates
+        the jobs of one batch while the next is being probed."""
         inv = Inventory(roots=list(roots))
         options = self.walk_options(recursive=recursive)
-        found = await asyncio.to_thread(lambda: list(walk(roots, options=options, stats=inv.stats)))
+        every = await asyncio.to_thread(lambda: list(walk(roots, options=options, stats=inv.stats)))
+        found = every
+        if unchanged is not None and every:
+            same = await unchanged(every)
+            if same:
+                inv.unchanged = [c.path for c in every if c.path in same]
+                found = [c for c in every if c.path not in same]
         cached = await self.cache.load(roots)
         results, todo = await asyncio.to_thread(_split_cached, found, cached)
         batches: asyncio.Queue[list[MediaInfo] | None] = asyncio.Queue()
@@ -216,14 +231,14 @@ class MediaLibrary:
         finally:
             if consumer is not None and not consumer.done():
                 consumer.cancel()
-        inv.probed, inv.cached = len(todo), len(found) - len(todo)
+        inv.probed, inv.cached = len(todo), len(every) - len(todo)
         for cand, result in zip(found, results, strict=True):
             if isinstance(result, MediaInfo):
                 inv.media.append(result)
             elif result is not None:
                 inv.failures[cand.path] = result
         if recursive:  # a full walk saw every file under the roots: forget the vanished ones
-            seen = {c.path for c in found}
+            seen = {c.path for c in every}
             await self.cache.prune(p for p in cached if p not in seen)
         return inv
 
@@ -236,7 +251,11 @@ class MediaLibrary:
             except FileNotFoundError:
                 raise NotFound(f"File not found: {path}") from None
             return MediaCandidate(
-                path=path, size=st.st_size, mtime_ns=st.st_mtime_ns, sidecars=find_sidecars(path)
+                path=path,
+                size=st.st_size,
+                mtime_ns=st.st_mtime_ns,
+                sidecars=find_sidecars(path),
+                inode=st.st_ino,
             )
 
         cand = await asyncio.to_thread(candidate)
