@@ -151,8 +151,9 @@ class LibraryIndex:
         ]
         snap = Snapshot()
         async with self._db.read() as session:
+            conn = await session.connection()  # Core rows: no ORM loading per row
             for where in wheres:
-                result = await session.execute(select(*columns).where(where))
+                result = await conn.execute(select(*columns).where(where))
                 for path, ignored, *values in result:
                     snap.rows[path] = tuple(values)
                     if ignored:

@@ -180,11 +180,23 @@ class ScanMemo:
             return None
         return hit[1]
 
+    def replaced(self, cand: MediaCandidate) -> bool:
+        """The file has the size and mtime the last scan saw, under another inode: replaced in
+        place by a tool that kept its mtime (the probe cache, keyed on size and mtime, would
+        not notice)."""
+        hit = self._files.get(cand.path)
+        if hit is None:
+            return False
+        size, mtime_ns, inode = hit[0][:3]
+        return (size, mtime_ns) == (cand.size, cand.mtime_ns) and inode != cand.inode
+
     def put(self, path: str, key: FileKey, verdict: Verdict, row: StoredRow | None) -> None:
         self._files[path] = (key, verdict, row)
 
     def forget_unseen(self, roots: Sequence[str], *, seen: Collection[str]) -> None:
         """Drop the files under `roots` a full walk did not find as media."""
+        if len(self._files) <= len(seen):  # every file it holds was seen (the usual case)
+            return
         bases = tuple(r.rstrip("/") + "/" for r in roots)
         for path in [p for p in self._files if p.startswith(bases) and p not in seen]:
             del self._files[path]

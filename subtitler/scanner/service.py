@@ -140,20 +140,26 @@ class ScannerService:
         self._bus.publish(
             "scan_started", {"paths": roots, "recursive": recursive, "trigger": trigger}
         )
-        rules = await self._rules.list_rules(enabled_only=True)
-        history = await self.library.history(roots=roots)
+        # the walk (a thread) runs alongside the queries: the rules, what subtitler did under
+        # the roots, and the Library rows there (loaded once: rows are written where they differ)
+        walked, rules, history, snap = await asyncio.gather(
+            self.library.walk(roots, recursive=recursive),
+            self._rules.list_rules(enabled_only=True),
+            self.library.history(roots=roots),
+            self.index.snapshot(roots=roots) if self.index else _none(),
+        )
         policy = UnknownLanguagePolicy.from_settings(self._settings)
         counts = Counter[str]()
         self._memo.bind(rules, policy)
         self._files.bind(rules, policy, roots)
-        # the Library rows under the roots, loaded once: rows are written only where they differ
-        snap = await self.index.snapshot(roots=roots) if self.index else None
         ignored = snap.ignored if snap is not None else set()
         keys: dict[str, FileKey | None] = {}
 
-        async def take_unchanged(found: list[MediaCandidate]) -> set[str]:
+        async def take_unchanged(found: list[MediaCandidate]) -> tuple[set[str], set[str]]:
             """Files whose key and Library row are what the last scan left: their verdict is
-            reused (no probe decoded, no rule evaluated, nothing written)."""
+            reused (no probe decoded, no rule evaluated, nothing written). Also the files
+            replaced in place (a new inode, same size and mtime): probed again."""
+            replaced: set[str] = set()
 
             def pick() -> tuple[set[str], list[JobRequest], int, int, dict[str, int]]:
                 same: set[str] = set()
@@ -166,6 +172,8 @@ class ScannerService:
                     row = snap.rows.get(path) if snap is not None else None
                     verdict = self._files.unchanged(path, key, row)
                     if verdict is None or (snap is not None and row is None):
+                        if self._files.replaced(cand):
+                            replaced.add(path)
                         continue
                     same.add(path)
                     if path in ignored:
@@ -182,7 +190,7 @@ class ScannerService:
                 created, held = await self._enqueue(requests, history, mtimes)
                 self._note_live(history, created)
                 counts.update(held, matched=matched, already=already, created=len(created))
-            return same
+            return same, replaced
 
         async def on_batch(media: list[MediaInfo]) -> None:
             history.forget_stale(media)  # replaced since subtitler wrote: plan afresh
@@ -218,7 +226,7 @@ class ScannerService:
                     self._files.put(m.path, key, verdicts[m.path], row)
 
         inv = await self.library.collect(
-            roots, recursive=recursive, on_batch=on_batch, unchanged=take_unchanged
+            roots, recursive=recursive, on_batch=on_batch, unchanged=take_unchanged, walked=walked
         )
         if self.index is not None:
             await self.index.record_failures(inv.failures, roots=roots, snapshot=snap)
@@ -419,6 +427,10 @@ class ScannerService:
         file_path = check_allowed(file_path, self._settings.get)  # 403 before any file access
         info = await asyncio.to_thread(probe_file, file_path)
         return {"file_path": info.path, **info.model_dump(mode="json")}
+
+
+async def _none() -> None:
+    return None
 
 
 _ENDED = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
