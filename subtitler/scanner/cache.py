@@ -208,8 +208,13 @@ class ProbeCache:
         """The batch probed by the worker processes; None when the pool broke (a child died:
         its files are probed in threads instead)."""
         loop = asyncio.get_running_loop()
-        pool = self._process_pool()
         paths = [c.path for c in batch]
+        try:
+            pool = self._process_pool()
+        except OSError as exc:  # no processes here (a locked-down container): threads from now
+            logger.warning("probe processes unavailable (%s): probing in threads", exc)
+            self._processes = 1
+            return None
         try:
             parts = await asyncio.gather(
                 *(
@@ -217,10 +222,12 @@ class ProbeCache:
                     for i in range(0, len(paths), _PER_TASK)
                 )
             )
-        except BrokenProcessPool:
-            logger.warning("a probe process died: probing %d file(s) in threads", len(batch))
+        except (BrokenProcessPool, OSError) as exc:  # a child died, or none could start
+            logger.warning("probe processes failed (%r): %d file(s) in threads", exc, len(batch))
             self._procs = None
             pool.shutdown(wait=False, cancel_futures=True)
+            if isinstance(exc, OSError):
+                self._processes = 1
             return None
         texts = [text for part in parts for text in part]
 
