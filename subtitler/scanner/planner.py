@@ -159,15 +159,20 @@ def state_key(history: History, path: str) -> tuple[Any, ...]:
     )
 
 
+_NO_VERDICT: Verdict = ([], False, 0)  # most files: shared, not one list each
+
+
 class ScanMemo:
     """Per file, what the last scan saw (`file_key`), decided (the plan's verdict) and left in
     the Library index (the row), while the rules, the policy and the folders stay the same. A
     file whose key and stored row match is unchanged: a rescan reuses its verdict without
-    decoding its probe, deciding or writing anything."""
+    decoding its probe, deciding or writing anything. Key and row are kept as hashes (a few
+    ints a file, whatever its sidecars and row hold)."""
 
     def __init__(self) -> None:
         self._context: str | None = None
-        self._files: dict[str, tuple[FileKey, Verdict, StoredRow | None]] = {}
+        # path -> (size, mtime_ns, inode, hash(key), hash(row), verdict)
+        self._files: dict[str, tuple[int, int, int, int, int, Verdict]] = {}
 
     def bind(self, rules: Sequence[RuleOut], policy: UnknownLanguagePolicy, roots: Any) -> None:
         context = json.dumps([r.model_dump(mode="json") for r in rules]) + repr((policy, roots))
@@ -176,9 +181,9 @@ class ScanMemo:
 
     def unchanged(self, path: str, key: FileKey | None, row: StoredRow | None) -> Verdict | None:
         hit = self._files.get(path)
-        if key is None or hit is None or hit[0] != key or hit[2] != row:
+        if key is None or hit is None or hit[3] != hash(key) or hit[4] != hash(row):
             return None
-        return hit[1]
+        return hit[5]
 
     def replaced(self, cand: MediaCandidate) -> bool:
         """The file has the size and mtime the last scan saw, under another inode: replaced in
@@ -187,11 +192,12 @@ class ScanMemo:
         hit = self._files.get(cand.path)
         if hit is None:
             return False
-        size, mtime_ns, inode = hit[0][:3]
-        return (size, mtime_ns) == (cand.size, cand.mtime_ns) and inode != cand.inode
+        return (hit[0], hit[1]) == (cand.size, cand.mtime_ns) and hit[2] != cand.inode
 
     def put(self, path: str, key: FileKey, verdict: Verdict, row: StoredRow | None) -> None:
-        self._files[path] = (key, verdict, row)
+        if verdict == _NO_VERDICT:
+            verdict = _NO_VERDICT
+        self._files[path] = (key[0], key[1], key[2], hash(key), hash(row), verdict)
 
     def forget_unseen(self, roots: Sequence[str], *, seen: Collection[str]) -> None:
         """Drop the files under `roots` a full walk did not find as media."""
