@@ -24,6 +24,7 @@ from subtitler.scanner import cache as scanner_cache
 from subtitler.scanner import library as scanner_library
 from subtitler.scanner import service as scanner_service
 from subtitler.scanner.cache import ProbeFailure
+from subtitler.scanner.planner import ScanMemo
 from subtitler.scanner.walker import walk
 from tests.mediagen import Audio, Spec, make_media, write_srt
 
@@ -130,6 +131,15 @@ async def test_an_unchanged_rescan_writes_nothing_and_decides_nothing(
     assert _figures(third) == _figures(second)
     assert (third.jobs_created, third.already_queued, third.matched_files) == (0, 12, 12)
     assert (third.probed_files, third.cached_files) == (0, 24)
+
+    # a restarted daemon has no memo: every file is decided again, and still nothing written
+    monkeypatch.setattr(daemon.scanner, "_files", ScanMemo())
+    with counted(monkeypatch) as calls, writes(daemon) as written:
+        fourth = await daemon.scanner.scan()
+    assert calls == {"decode": 24, "decide": 24}
+    assert {table for table, _ in written} <= {"settings"}, written
+    assert await _rows(daemon) == rows
+    assert _figures(fourth) == _figures(second)
 
 
 async def test_a_changed_file_is_picked_up_and_only_its_row_written(
