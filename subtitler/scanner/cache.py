@@ -2,9 +2,12 @@
 
 A rescan probes only new or changed files. The cache of a library folder is read in ONE query
 (a range over the primary key), new probes are written in batches, and probing runs in a thread
-pool so the event loop never waits on a file; a scan with many files to probe (a first scan) uses
-worker processes instead, one per CPU (up to 4), for that scan only (`probe_pool`). A file that
-is not media is cached too (as an error), so a broken file costs one probe, not one per scan.
+pool so the event loop never waits on a file (PyAV opens a file without the GIL). With
+`SUBTITLER_PROBE_PROCESSES=N` (N >= 2), a scan with many files to probe (a first scan) uses N
+worker processes instead, for that scan only (`probe_pool`): off by default, as on a busy 2-core
+machine they measured 2-3x slower than the threads (their start-up, fewer runnable threads). A
+file that is not media is cached too (as an error), so a broken file costs one probe, not one
+per scan.
 Sidecars are not part of the key: callers attach the folder's current sidecars to a cached
 MediaInfo.
 """
@@ -37,9 +40,9 @@ logger = logging.getLogger(__name__)
 
 WRITE_BATCH = 500
 PROBE_THREADS = min(4, os.cpu_count() or 2)  # probes hold the GIL much of the time
-PROBE_PROCESSES = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
-PROCESS_MIN_FILES = 300  # files to probe for a scan to start processes (~0.5 s to start)
-_PER_TASK = 25  # files per process task
+PROBE_PROCESSES = int(os.environ.get("SUBTITLER_PROBE_PROCESSES") or 0)  # 0, 1: threads only
+PROCESS_MIN_FILES = 1000  # files to probe for a scan to start processes (~0.3 s, 0.5 s CPU)
+_PER_TASK = 100  # files per process task (each hand-over costs a few thread wake-ups)
 _SPAWN = multiprocessing.get_context("spawn")  # the daemon has threads: no fork
 
 
@@ -98,6 +101,8 @@ class ProbeCache:
         self._processes = processes
         self._pool: ThreadPoolExecutor | None = None
         self._procs: ProcessPoolExecutor | None = None
+        # path -> (its process task, its place in the task's answer): see `prefetch`
+        self._pending: dict[str, tuple[asyncio.Future[list[str]], int]] = {}
         self.probes = 0  # files actually probed since start (tests and the bench count them)
 
     def wants_processes(self, files: int) -> bool:
@@ -112,6 +117,7 @@ class ProbeCache:
 
     async def release_processes(self) -> None:
         """Stop the probe processes (a scan's own: nothing stays running after it)."""
+        self._drop_pending()
         procs, self._procs = self._procs, None
         if procs is not None:
             await asyncio.to_thread(procs.shutdown, True, cancel_futures=True)
@@ -202,34 +208,49 @@ class ProbeCache:
             results.extend(done)
         return results
 
-    async def _probe_in_processes(
-        self, batch: Sequence[MediaCandidate]
-    ) -> list[MediaInfo | ProbeFailure] | None:
-        """The batch probed by the worker processes; None when the pool broke (a child died:
-        its files are probed in threads instead)."""
-        loop = asyncio.get_running_loop()
-        paths = [c.path for c in batch]
+    def prefetch(self, candidates: Sequence[MediaCandidate]) -> None:
+        """Hand every file of a scan to the worker processes at once: they stay busy while the
+        scan stores and plans each batch (`probe_many(..., processes=True)` collects them)."""
         try:
             pool = self._process_pool()
         except OSError as exc:  # no processes here (a locked-down container): threads from now
             logger.warning("probe processes unavailable (%s): probing in threads", exc)
             self._processes = 1
+            return
+        loop = asyncio.get_running_loop()
+        paths = [c.path for c in candidates if c.path not in self._pending]
+        for i in range(0, len(paths), _PER_TASK):
+            chunk = paths[i : i + _PER_TASK]
+            future = loop.run_in_executor(pool, probe_paths, chunk)
+            for j, path in enumerate(chunk):
+                self._pending[path] = (future, j)
+
+    def _drop_pending(self) -> None:
+        for future, _ in self._pending.values():
+            future.cancel()
+        self._pending.clear()
+
+    async def _probe_in_processes(
+        self, batch: Sequence[MediaCandidate]
+    ) -> list[MediaInfo | ProbeFailure] | None:
+        """The batch probed by the worker processes; None when the pool broke (a child died:
+        its files are probed in threads instead)."""
+        self.prefetch([c for c in batch if c.path not in self._pending])
+        if self._processes <= 1 or self._procs is None:
             return None
+        entries = [self._pending.pop(c.path) for c in batch]
         try:
-            parts = await asyncio.gather(
-                *(
-                    loop.run_in_executor(pool, probe_paths, paths[i : i + _PER_TASK])
-                    for i in range(0, len(paths), _PER_TASK)
-                )
-            )
+            await asyncio.gather(*{id(f): f for f, _ in entries}.values())
+            texts: list[str] = [future.result()[j] for future, j in entries]
         except (BrokenProcessPool, OSError) as exc:  # a child died, or none could start
             logger.warning("probe processes failed (%r): %d file(s) in threads", exc, len(batch))
-            self._procs = None
-            pool.shutdown(wait=False, cancel_futures=True)
+            self._drop_pending()
+            pool, self._procs = self._procs, None
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
             if isinstance(exc, OSError):
                 self._processes = 1
             return None
-        texts = [text for part in parts for text in part]
 
         def decode_all() -> list[MediaInfo | ProbeFailure]:
             out: list[MediaInfo | ProbeFailure] = []

@@ -231,6 +231,8 @@ class MediaLibrary:
         )
         processes = self.cache.wants_processes(len(todo))  # a first scan: probe in parallel
         try:
+            if processes:
+                self.cache.prefetch([found[i] for i in todo])
             batches.put_nowait([r for r in results if isinstance(r, MediaInfo)])
             for start in range(0, len(todo), PROBE_BATCH):
                 chunk = todo[start : start + PROBE_BATCH]
