@@ -10,9 +10,11 @@ first scan also pays for creating a job per matching file.
 - first_scan: files/s of a first scan of `--first` files (walk + probe + store + rules + jobs);
   first_scan_without_jobs: the same on another copy with no rule (walk + probe + store only).
 - rescan: seconds of an unchanged rescan of `--rescan` files (after its first scan).
+  `cpu_seconds` beside a scan's figures: the CPU it took (probe processes included), which a
+  machine busy with other work leaves as it is.
 - watcher: seconds from the end of a chunked copy into a watched folder to its job_created
   event, with `scanner_quiet_seconds` = `--quiet`; target <= quiet + 1 s.
-Targets (issue 4): first scan >= 300 files/s, rescan of 10k <= 2 s.
+Targets (issue 21): first scan >= 1,500 files/s, unchanged rescan of 10k <= 0.5 s.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import asyncio
 import json
 import os
 import platform
+import resource
 import statistics
 import sys
 import tempfile
@@ -63,10 +66,21 @@ def make_library(root: Path, sources: list[Path], count: int) -> None:
             write_srt(folder / f"Episode {i:05d}.de.srt")
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its reaped children (a first scan's probe processes)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 async def timed_scan(daemon: Daemon, root: Path) -> tuple[float, dict[str, Any]]:
-    started = time.perf_counter()
+    """(seconds, the scan's result with `cpu_seconds` added: figures on a busy machine)."""
+    started, cpu = time.perf_counter(), cpu_seconds()
     result = await daemon.scanner.scan(paths=[str(root)])
-    return time.perf_counter() - started, result.model_dump()
+    seconds = time.perf_counter() - started
+    return seconds, {**result.model_dump(), "cpu_seconds": round(cpu_seconds() - cpu, 3)}
 
 
 async def watcher_latency(daemon: Daemon, folder: Path, source: Path, copies: int) -> list[float]:
@@ -125,9 +139,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "files": first["scanned_files"],
             "seconds": round(first_s, 3),
             "files_per_s": round(first["scanned_files"] / first_s, 1),
+            "cpu_seconds": first["cpu_seconds"],
             "jobs_created": first["jobs_created"],
             "probed_files": first["probed_files"],
-            "target_files_per_s": 300,
+            "target_files_per_s": 1500,
         },
         "first_scan_without_jobs": {
             "files": bare["scanned_files"],
@@ -138,15 +153,17 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "first_scan_10k": {
             "seconds": round(warm_s, 3),
             "files_per_s": round(warm["scanned_files"] / warm_s, 1),
+            "cpu_seconds": warm["cpu_seconds"],
             "jobs_created": warm["jobs_created"],
         },
         "rescan": {
             "files": rescan["scanned_files"],
             "seconds": round(rescan_s, 3),
+            "cpu_seconds": rescan["cpu_seconds"],
             "probed_files": rescan["probed_files"],
             "jobs_created": rescan["jobs_created"],
             "already_queued": rescan["already_queued"],
-            "target_seconds": 2.0,
+            "target_seconds": 0.5,
         },
         "watcher": {
             "quiet_seconds": args.quiet,

@@ -1,6 +1,9 @@
 """Keeps `library_files` up to date from the scanner: per file its languages and the rules'
-verdict (or why no rule wants it). Pure row building (`build_row`) runs off the event loop; the
-writes are one bulk upsert per scan batch."""
+verdict (or why no rule wants it). Pure row building (`build_row`) runs off the event loop.
+
+Rows change only when they differ: a scan loads the rows under its folders once (`snapshot`, one
+query), compares each built row with the stored one and writes the changed rows only, as one
+executemany per batch (an unchanged rescan writes nothing)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +35,46 @@ logger = logging.getLogger(__name__)
 
 _SEASON = re.compile(r"^(?:season|series|staffel|saison|temporada|stagione)[ ._-]*(\d{1,3})$", re.I)
 _SXXEXX = re.compile(r"\bS(\d{1,3})E\d{1,4}\b", re.I)
-_CHUNK = 400  # rows per upsert statement (SQLite's variable limit is 32,766)
+_CHUNK = 400  # paths per IN (...) / rows per executemany
+# The columns a scan writes and compares (not `path`, the user's `ignored`, nor `indexed_at`).
+COMPARED = (
+    "folder", "name", "series", "season", "size", "mtime_ns", "duration_seconds", "audio_langs",
+    "detected_langs", "embedded_langs", "external_langs", "verdict", "reason", "rule_name",
+)  # fmt: skip
+_INSERT_DEFAULTS: dict[str, Any] = {"size": 0, "mtime_ns": 0, "audio_langs": "",
+                                    "detected_langs": "", "embedded_langs": "",
+                                    "external_langs": ""}  # fmt: skip
+StoredRow = tuple[Any, ...]  # the COMPARED columns, in order
+
+
+@dataclass
+class Snapshot:
+    """The stored rows of some files (COMPARED columns) and which of them the user ignores."""
+
+    rows: dict[str, StoredRow] = field(default_factory=dict)
+    ignored: set[str] = field(default_factory=set)
+
+
+def _stored(row: dict[str, Any], old: StoredRow | None) -> StoredRow:
+    """What the database holds for `row` once it is upserted over `old` (a failure's row only
+    sets some columns: the others keep their value)."""
+    return tuple(
+        row[k] if k in row else (old[i] if old is not None else _INSERT_DEFAULTS.get(k))
+        for i, k in enumerate(COMPARED)
+    )
+
+
+def changed_rows(rows: Iterable[dict[str, Any]], snapshot: Snapshot) -> list[dict[str, Any]]:
+    """The rows that differ from the stored ones (new files included); `snapshot` is updated
+    to hold them, as the database will once they are written."""
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        old = snapshot.rows.get(row["path"])
+        new = _stored(row, old)
+        if new != old:
+            out.append(row)
+            snapshot.rows[row["path"]] = new
+    return out
 
 
 def langs_text(codes: Iterable[str | None]) -> str:
@@ -91,6 +134,32 @@ class LibraryIndex:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    async def snapshot(self, *, roots: Sequence[str] = (), paths: Sequence[str] = ()) -> Snapshot:
+        """The stored rows under `roots` (one query) or of `paths`."""
+        columns = [LibraryFile.path, LibraryFile.ignored] + [
+            getattr(LibraryFile, k) for k in COMPARED
+        ]
+        wheres: list[Any] = []
+        if roots:
+            ranges = [prefix_range(r) for r in roots]
+            wheres.append(
+                or_(*(and_(LibraryFile.path >= lo, LibraryFile.path < hi) for lo, hi in ranges))
+            )
+        exact = list(dict.fromkeys(paths))
+        wheres += [
+            LibraryFile.path.in_(exact[i : i + _CHUNK]) for i in range(0, len(exact), _CHUNK)
+        ]
+        snap = Snapshot()
+        async with self._db.read() as session:
+            conn = await session.connection()  # Core rows: no ORM loading per row
+            for where in wheres:
+                result = await conn.execute(select(*columns).where(where))
+                for path, ignored, *values in result:
+                    snap.rows[path] = tuple(values)
+                    if ignored:
+                        snap.ignored.add(path)
+        return snap
+
     async def record(
         self,
         media: Sequence[MediaInfo],
@@ -99,18 +168,28 @@ class LibraryIndex:
         history: History,
         policy: UnknownLanguagePolicy,
         roots: Sequence[str],
-    ) -> None:
-        """Upsert the rows of one scan batch (the `ignored` flag is the user's: kept)."""
+        snapshot: Snapshot | None = None,
+    ) -> int:
+        """Write the rows of `media` that changed (the `ignored` flag is the user's: kept).
+        `snapshot`: the stored rows (a scan's, kept up to date here); None reads them."""
+        if not media:
+            return 0
+        if snapshot is None:
+            snapshot = await self.snapshot(paths=[m.path for m in media])
+        known = snapshot
 
         def rows() -> list[dict[str, Any]]:
-            return [
+            built = (
                 build_row(m, rules=rules, state=history.state(m.path), policy=policy, roots=roots)
                 for m in media
-            ]
+            )
+            return changed_rows(built, known)
 
-        await self._upsert(await asyncio.to_thread(rows))
+        return await self._upsert(await asyncio.to_thread(rows))
 
-    async def record_failures(self, failures: dict[str, Any], *, roots: Sequence[str]) -> None:
+    async def record_failures(
+        self, failures: dict[str, Any], *, roots: Sequence[str], snapshot: Snapshot | None = None
+    ) -> int:
         rows = []
         for path, failure in failures.items():
             series, season = series_season(path, roots)
@@ -127,23 +206,59 @@ class LibraryIndex:
                     "indexed_at": utcnow(),
                 }
             )
-        await self._upsert(rows)
-
-    async def _upsert(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
-            return
-        insert = sqlite_insert if self._db.is_sqlite else pg_insert
-        async with self._db.write() as session:
-            for start in range(0, len(rows), _CHUNK):
-                chunk = rows[start : start + _CHUNK]
-                stmt = insert(LibraryFile).values(chunk)
-                columns = {k: stmt.excluded[k] for k in chunk[0] if k != "path"}
-                await session.execute(
-                    stmt.on_conflict_do_update(index_elements=["path"], set_=columns)
-                )
+            return 0
+        if snapshot is None:
+            snapshot = await self.snapshot(paths=list(failures))
+        return await self._upsert(changed_rows(rows, snapshot))
 
-    async def prune(self, *, roots: Sequence[str], seen: set[str]) -> int:
-        """Forget the files under `roots` a full walk no longer found."""
+    async def _upsert(self, rows: list[dict[str, Any]]) -> int:
+        """One compiled INSERT .. ON CONFLICT UPDATE per column set, run as executemany."""
+        if not rows:
+            return 0
+        insert = sqlite_insert if self._db.is_sqlite else pg_insert
+        table = LibraryFile.metadata.tables[LibraryFile.__tablename__]
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault(tuple(row), []).append(row)
+        async with self._db.write() as session:
+            for keys, group in groups.items():
+                stmt = insert(table)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["path"], set_={k: stmt.excluded[k] for k in keys if k != "path"}
+                )
+                for start in range(0, len(group), _CHUNK):
+                    await session.execute(stmt, group[start : start + _CHUNK])
+        return len(rows)
+
+    async def prune(
+        self, *, roots: Sequence[str], seen: set[str], snapshot: Snapshot | None = None
+    ) -> int:
+        """Forget the files under `roots` a full walk no longer found (`snapshot`: the rows
+        under `roots` as a scan loaded them, else read here)."""
+        gone: list[str] = []
+        kept_ignored: list[str] = []
+        if snapshot is not None:
+            for path in snapshot.rows:
+                if path not in seen:
+                    (kept_ignored if path in snapshot.ignored else gone).append(path)
+        else:
+            gone, kept_ignored = await self._unseen(roots, seen)
+        if kept_ignored:  # an ignored folder's files are not walked: keep those still there,
+            # so the Library can list them and "stop ignoring this folder" stays reachable
+            exists = await asyncio.to_thread(lambda: {p for p in kept_ignored if Path(p).is_file()})
+            gone.extend(p for p in kept_ignored if p not in exists)
+        if gone:
+            async with self._db.write() as session:
+                for start in range(0, len(gone), _CHUNK):
+                    chunk = gone[start : start + _CHUNK]
+                    await session.execute(delete(LibraryFile).where(LibraryFile.path.in_(chunk)))
+            if snapshot is not None:
+                for path in gone:
+                    snapshot.rows.pop(path, None)
+        return len(gone)
+
+    async def _unseen(self, roots: Sequence[str], seen: set[str]) -> tuple[list[str], list[str]]:
         gone: list[str] = []
         kept_ignored: list[str] = []
         async with self._db.read() as session:
@@ -157,16 +272,7 @@ class LibraryIndex:
                 for path, ignored in rows.all():
                     if path not in seen:
                         (kept_ignored if ignored else gone).append(path)
-        if kept_ignored:  # an ignored folder's files are not walked: keep those still there,
-            # so the Library can list them and "stop ignoring this folder" stays reachable
-            exists = await asyncio.to_thread(lambda: {p for p in kept_ignored if Path(p).is_file()})
-            gone.extend(p for p in kept_ignored if p not in exists)
-        if gone:
-            async with self._db.write() as session:
-                for start in range(0, len(gone), _CHUNK):
-                    chunk = gone[start : start + _CHUNK]
-                    await session.execute(delete(LibraryFile).where(LibraryFile.path.in_(chunk)))
-        return len(gone)
+        return gone, kept_ignored
 
     async def known(self, paths: Sequence[str]) -> list[str]:
         """The ones of `paths` the index holds."""

@@ -2,9 +2,14 @@
 
 A rescan probes only new or changed files. The cache of a library folder is read in ONE query
 (a range over the primary key), new probes are written in batches, and probing runs in a thread
-pool so the event loop never waits on a file. A file that is not media is cached too (as an
-error), so a broken file costs one probe, not one per scan. Sidecars are not part of the key:
-callers attach the folder's current sidecars to a cached MediaInfo.
+pool so the event loop never waits on a file (PyAV opens a file without the GIL). With
+`SUBTITLER_PROBE_PROCESSES=N` (N >= 2), a scan with many files to probe (a first scan) uses N
+worker processes instead, for that scan only (`probe_pool`): off by default, as on a busy 2-core
+machine they measured 2-3x slower than the threads (their start-up, fewer runnable threads). A
+file that is not media is cached too (as an error), so a broken file costs one probe, not one
+per scan.
+Sidecars are not part of the key: callers attach the folder's current sidecars to a cached
+MediaInfo.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,12 +32,18 @@ from subtitler.db import Database
 from subtitler.db.models import MediaProbe, utcnow
 from subtitler.errors import SubtitlerError
 from subtitler.media.probe import MediaInfo, probe_file
+from subtitler.scanner.probe_pool import probe_paths
 from subtitler.scanner.walker import MediaCandidate
+from subtitler.security.spawn import make_spawn_safe
 
 logger = logging.getLogger(__name__)
 
 WRITE_BATCH = 500
 PROBE_THREADS = min(4, os.cpu_count() or 2)  # probes hold the GIL much of the time
+PROBE_PROCESSES = int(os.environ.get("SUBTITLER_PROBE_PROCESSES") or 0)  # 0, 1: threads only
+PROCESS_MIN_FILES = 1000  # files to probe for a scan to start processes (~0.3 s, 0.5 s CPU)
+_PER_TASK = 100  # files per process task (each hand-over costs a few thread wake-ups)
+_SPAWN = multiprocessing.get_context("spawn")  # the daemon has threads: no fork
 
 
 @dataclass(frozen=True)
@@ -80,11 +93,34 @@ def _probe_one(candidate: MediaCandidate) -> MediaInfo | ProbeFailure:
 
 
 class ProbeCache:
-    def __init__(self, db: Database, *, threads: int = PROBE_THREADS) -> None:
+    def __init__(
+        self, db: Database, *, threads: int = PROBE_THREADS, processes: int = PROBE_PROCESSES
+    ) -> None:
         self._db = db
         self._threads = threads
+        self._processes = processes
         self._pool: ThreadPoolExecutor | None = None
+        self._procs: ProcessPoolExecutor | None = None
+        # path -> (its process task, its place in the task's answer): see `prefetch`
+        self._pending: dict[str, tuple[asyncio.Future[list[str]], int]] = {}
         self.probes = 0  # files actually probed since start (tests and the bench count them)
+
+    def wants_processes(self, files: int) -> bool:
+        """Whether probing `files` files is worth starting worker processes."""
+        return self._processes > 1 and files >= PROCESS_MIN_FILES
+
+    def _process_pool(self) -> ProcessPoolExecutor:
+        if self._procs is None:
+            make_spawn_safe()  # the child must not re-run an unguarded entry script
+            self._procs = ProcessPoolExecutor(max_workers=self._processes, mp_context=_SPAWN)
+        return self._procs
+
+    async def release_processes(self) -> None:
+        """Stop the probe processes (a scan's own: nothing stays running after it)."""
+        self._drop_pending()
+        procs, self._procs = self._procs, None
+        if procs is not None:
+            await asyncio.to_thread(procs.shutdown, True, cancel_futures=True)
 
     @property
     def _executor(self) -> ThreadPoolExecutor:
@@ -96,6 +132,9 @@ class ProbeCache:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+        procs, self._procs = self._procs, None
+        if procs is not None:
+            procs.shutdown(wait=False, cancel_futures=True)
 
     async def load(self, roots: Iterable[str]) -> dict[str, CachedProbe]:
         """Every cached probe under `roots`, in one query."""
@@ -110,8 +149,35 @@ class ProbeCache:
             type_coerce(MediaProbe.info, Text),  # raw JSON text: decoded off the loop
         ).where(cond)
         async with self._db.read() as session:
-            rows = (await session.execute(stmt)).all()
+            conn = await session.connection()  # Core rows: no ORM loading per row
+            rows = (await conn.execute(stmt)).all()
         return {path: CachedProbe(size, mtime, info) for path, size, mtime, info in rows}
+
+    async def load_paths(self, paths: Sequence[str]) -> dict[str, CachedProbe]:
+        """The cached probes of `paths` (a few changed files of a rescan)."""
+        found: dict[str, CachedProbe] = {}
+        async with self._db.read() as session:
+            conn = await session.connection()
+            for start in range(0, len(paths), WRITE_BATCH):
+                stmt = select(
+                    MediaProbe.path,
+                    MediaProbe.size,
+                    MediaProbe.mtime_ns,
+                    type_coerce(MediaProbe.info, Text),
+                ).where(MediaProbe.path.in_(paths[start : start + WRITE_BATCH]))
+                for path, size, mtime, info in await conn.execute(stmt):
+                    found[path] = CachedProbe(size, mtime, info)
+        return found
+
+    async def paths(self, roots: Iterable[str]) -> set[str]:
+        """The paths of every cached probe under `roots` (no probe data)."""
+        ranges = [prefix_range(r) for r in roots]
+        if not ranges:
+            return set()
+        cond = or_(*((MediaProbe.path >= low) & (MediaProbe.path < high) for low, high in ranges))
+        async with self._db.read() as session:
+            conn = await session.connection()
+            return set((await conn.execute(select(MediaProbe.path).where(cond))).scalars())
 
     async def load_one(self, path: str) -> CachedProbe | None:
         stmt = select(
@@ -122,20 +188,82 @@ class ProbeCache:
         return CachedProbe(row[0], row[1], row[2]) if row else None
 
     async def probe_many(
-        self, candidates: Sequence[MediaCandidate]
+        self, candidates: Sequence[MediaCandidate], *, processes: bool = False
     ) -> list[MediaInfo | ProbeFailure]:
-        """Probe in the thread pool (results in input order) and store them in batches."""
+        """Probe in the thread pool, or in worker processes (`processes`: see `wants_processes`),
+        results in input order, and store them in batches."""
         loop = asyncio.get_running_loop()
         results: list[MediaInfo | ProbeFailure] = []
         for start in range(0, len(candidates), WRITE_BATCH):
             batch = candidates[start : start + WRITE_BATCH]
-            done = await asyncio.gather(
-                *(loop.run_in_executor(self._executor, _probe_one, c) for c in batch)
-            )
+            done: list[MediaInfo | ProbeFailure] | None = None
+            if processes and self._processes > 1:
+                done = await self._probe_in_processes(batch)
+            if done is None:
+                done = await asyncio.gather(
+                    *(loop.run_in_executor(self._executor, _probe_one, c) for c in batch)
+                )
             self.probes += len(batch)
             await self.store(list(zip(batch, done, strict=True)))
             results.extend(done)
         return results
+
+    def prefetch(self, candidates: Sequence[MediaCandidate]) -> None:
+        """Hand every file of a scan to the worker processes at once: they stay busy while the
+        scan stores and plans each batch (`probe_many(..., processes=True)` collects them)."""
+        try:
+            pool = self._process_pool()
+        except OSError as exc:  # no processes here (a locked-down container): threads from now
+            logger.warning("probe processes unavailable (%s): probing in threads", exc)
+            self._processes = 1
+            return
+        loop = asyncio.get_running_loop()
+        paths = [c.path for c in candidates if c.path not in self._pending]
+        for i in range(0, len(paths), _PER_TASK):
+            chunk = paths[i : i + _PER_TASK]
+            future = loop.run_in_executor(pool, probe_paths, chunk)
+            for j, path in enumerate(chunk):
+                self._pending[path] = (future, j)
+
+    def _drop_pending(self) -> None:
+        for future, _ in self._pending.values():
+            future.cancel()
+        self._pending.clear()
+
+    async def _probe_in_processes(
+        self, batch: Sequence[MediaCandidate]
+    ) -> list[MediaInfo | ProbeFailure] | None:
+        """The batch probed by the worker processes; None when the pool broke (a child died:
+        its files are probed in threads instead)."""
+        self.prefetch([c for c in batch if c.path not in self._pending])
+        if self._processes <= 1 or self._procs is None:
+            return None
+        entries = [self._pending.pop(c.path) for c in batch]
+        try:
+            await asyncio.gather(*{id(f): f for f, _ in entries}.values())
+            texts: list[str] = [future.result()[j] for future, j in entries]
+        except (BrokenProcessPool, OSError) as exc:  # a child died, or none could start
+            logger.warning("probe processes failed (%r): %d file(s) in threads", exc, len(batch))
+            self._drop_pending()
+            pool, self._procs = self._procs, None
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+            if isinstance(exc, OSError):
+                self._processes = 1
+            return None
+
+        def decode_all() -> list[MediaInfo | ProbeFailure]:
+            out: list[MediaInfo | ProbeFailure] = []
+            for cand, text in zip(batch, texts, strict=True):
+                result = decode(text)
+                if isinstance(result, MediaInfo):
+                    result.external_subtitles = cand.sidecars  # a fresh object
+                elif result.code == "probe_failed":
+                    logger.warning("probe of %s failed: %s", cand.path, result.detail)
+                out.append(result)
+            return out
+
+        return await asyncio.to_thread(decode_all)
 
     async def store(self, items: Sequence[tuple[MediaCandidate, MediaInfo | ProbeFailure]]) -> None:
         if not items:

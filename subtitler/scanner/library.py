@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 
 Produced = dict[str, set[tuple[str | None, str]]]
 BatchHandler = Callable[[list[MediaInfo]], Awaitable[None]]
+# Given every file a walk found: the paths its caller took care of itself (unchanged files), and
+# those to probe again whatever the cache says (replaced in place: same size and mtime, new inode)
+UnchangedHandler = Callable[[list[MediaCandidate]], Awaitable[tuple[set[str], set[str]]]]
 DedupKey = tuple[str, str, str]
 GONE_REASON = "media file gone"  # how the watcher's cancels start: they never block a new job
 PROBE_BATCH = 250  # files probed (and handed to the scan) at a time
@@ -118,6 +121,7 @@ class Inventory:
     roots: list[str]
     media: list[MediaInfo] = field(default_factory=list)
     failures: dict[str, ProbeFailure] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)  # taken by the caller: not decoded
     stats: WalkStats = field(default_factory=WalkStats)
     probed: int = 0
     cached: int = 0
@@ -188,25 +192,51 @@ class MediaLibrary:
         return WalkOptions.from_settings(self._settings, recursive=recursive)
 
     async def collect(
-        self, roots: Sequence[str], *, recursive: bool = True, on_batch: BatchHandler | None = None
+        self,
+        roots: Sequence[str],
+        *,
+        recursive: bool = True,
+        on_batch: BatchHandler | None = None,
+        unchanged: UnchangedHandler | None = None,
+        walked: tuple[list[MediaCandidate], WalkStats] | None = None,
     ) -> Inventory:
-        """Walk, reuse the cache, probe the rest. `on_batch(media)` gets the cached files first,
-        then each probed batch, in a task of its own: a scan creates the jobs of one batch while
-        the next is being probed."""
+        """Walk, reuse the cache, probe the rest. `unchanged(found)` first takes the files its
+        caller knows unchanged (neither decoded nor handed on: `inv.unchanged`); `on_batch(media)`
+        gets the other cached files, then each probed batch, in a task of its own: a scan creates
+        the jobs of one batch while the next is being probed. `walked`: `walk`'s result, when the
+        caller ran it already (alongside its own queries)."""
         inv = Inventory(roots=list(roots))
-        options = self.walk_options(recursive=recursive)
-        found = await asyncio.to_thread(lambda: list(walk(roots, options=options, stats=inv.stats)))
-        cached = await self.cache.load(roots)
+        if walked is None:
+            walked = await self.walk(roots, recursive=recursive)
+        every, inv.stats = walked
+        found = every
+        replaced: set[str] = set()
+        if unchanged is not None and every:
+            same, replaced = await unchanged(every)
+            if same:
+                inv.unchanged = [c.path for c in every if c.path in same]
+                found = [c for c in every if c.path not in same]
+        if len(found) * 4 >= len(every):  # most files need their probe: one range query
+            cached = await self.cache.load(roots)
+            known: Iterable[str] = cached
+        else:  # a rescan: only the changed files' probes, and the paths (to forget the gone)
+            cached = await self.cache.load_paths([c.path for c in found])
+            known = await self.cache.paths(roots) if recursive else ()
+        for path in replaced:
+            cached.pop(path, None)
         results, todo = await asyncio.to_thread(_split_cached, found, cached)
         batches: asyncio.Queue[list[MediaInfo] | None] = asyncio.Queue()
         consumer = (
             asyncio.get_running_loop().create_task(_drain(batches, on_batch)) if on_batch else None
         )
+        processes = self.cache.wants_processes(len(todo))  # a first scan: probe in parallel
         try:
+            if processes:
+                self.cache.prefetch([found[i] for i in todo])
             batches.put_nowait([r for r in results if isinstance(r, MediaInfo)])
             for start in range(0, len(todo), PROBE_BATCH):
                 chunk = todo[start : start + PROBE_BATCH]
-                probed = await self.cache.probe_many([found[i] for i in chunk])
+                probed = await self.cache.probe_many([found[i] for i in chunk], processes=processes)
                 for i, fresh in zip(chunk, probed, strict=True):
                     results[i] = fresh
                 batches.put_nowait([r for r in probed if isinstance(r, MediaInfo)])
@@ -216,16 +246,27 @@ class MediaLibrary:
         finally:
             if consumer is not None and not consumer.done():
                 consumer.cancel()
-        inv.probed, inv.cached = len(todo), len(found) - len(todo)
+            if processes:
+                await self.cache.release_processes()
+        inv.probed, inv.cached = len(todo), len(every) - len(todo)
         for cand, result in zip(found, results, strict=True):
             if isinstance(result, MediaInfo):
                 inv.media.append(result)
             elif result is not None:
                 inv.failures[cand.path] = result
         if recursive:  # a full walk saw every file under the roots: forget the vanished ones
-            seen = {c.path for c in found}
-            await self.cache.prune(p for p in cached if p not in seen)
+            seen = {c.path for c in every}
+            await self.cache.prune(p for p in known if p not in seen)
         return inv
+
+    async def walk(
+        self, roots: Sequence[str], *, recursive: bool = True
+    ) -> tuple[list[MediaCandidate], WalkStats]:
+        """The media candidates under `roots` (in a thread) and the walk's counts."""
+        options = self.walk_options(recursive=recursive)
+        stats = WalkStats()
+        found = await asyncio.to_thread(lambda: list(walk(roots, options=options, stats=stats)))
+        return found, stats
 
     async def media_one(self, path: str) -> MediaInfo | ProbeFailure:
         """One file (the watcher's): from the cache when unchanged, else probed and stored."""
@@ -236,7 +277,11 @@ class MediaLibrary:
             except FileNotFoundError:
                 raise NotFound(f"File not found: {path}") from None
             return MediaCandidate(
-                path=path, size=st.st_size, mtime_ns=st.st_mtime_ns, sidecars=find_sidecars(path)
+                path=path,
+                size=st.st_size,
+                mtime_ns=st.st_mtime_ns,
+                sidecars=find_sidecars(path),
+                inode=st.st_ino,
             )
 
         cand = await asyncio.to_thread(candidate)
@@ -282,11 +327,12 @@ class MediaLibrary:
             WrittenSubtitle.written_at,
         ).outerjoin(Job, Job.id == WrittenSubtitle.job_id)
         async with self._db.read() as session:
+            conn = await session.connection()  # Core rows: no ORM loading per row
             job_rows = (
-                await session.execute(jobs.where(where(Job.file_path)).order_by(Job.created_at))
+                await conn.execute(jobs.where(where(Job.file_path)).order_by(Job.created_at))
             ).all()
             written_rows = (
-                await session.execute(written.where(where(WrittenSubtitle.media_path)))
+                await conn.execute(written.where(where(WrittenSubtitle.media_path)))
             ).all()
         for (
             path,

@@ -15,7 +15,6 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from subtitler.jobs.enqueue_checks import check_rows
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import JobStatus
 from subtitler.library.index import LibraryIndex
+from subtitler.library.verdict import LiveJob
 from subtitler.media.probe import MediaInfo, probe_file
 from subtitler.rules.engine import JobRequest, UnknownLanguagePolicy
 from subtitler.rules.service import RulesService
@@ -36,8 +36,18 @@ from subtitler.scanner.cache import ProbeFailure, prefix_range
 from subtitler.scanner.control import ScanControl
 from subtitler.scanner.library import GONE_REASON, History, MediaLibrary
 from subtitler.scanner.models import ScannerStatus, ScanResult
-from subtitler.scanner.planner import PlanMemo, job_fields, plan
-from subtitler.scanner.walker import file_skip_reason, is_ignored
+from subtitler.scanner.planner import (
+    FileKey,
+    PlanMemo,
+    ScanMemo,
+    Verdict,
+    file_key,
+    file_verdict,
+    job_fields,
+    plan,
+    state_key,
+)
+from subtitler.scanner.walker import MediaCandidate, file_skip_reason, is_ignored
 from subtitler.security.paths import allowed_path, check_allowed
 
 logger = logging.getLogger(__name__)
@@ -66,6 +76,7 @@ class ScannerService:
         self._current: asyncio.Task[ScanResult] | None = None
         self._current_key: tuple[tuple[str, ...], bool] | None = None
         self._memo = PlanMemo()
+        self._files = ScanMemo()  # what the last scan saw per file: an unchanged rescan's key
         self._follower: asyncio.Task[None] | None = None
         self.last_result: ScanResult | None = None  # the last finished scan (System tasks)
 
@@ -129,42 +140,110 @@ class ScannerService:
         self._bus.publish(
             "scan_started", {"paths": roots, "recursive": recursive, "trigger": trigger}
         )
-        rules = await self._rules.list_rules(enabled_only=True)
-        history = await self.library.history(roots=roots)
+        # the walk (a thread) runs alongside the queries: the rules, what subtitler did under
+        # the roots, and the Library rows there (loaded once: rows are written where they differ)
+        walked, rules, history, snap = await asyncio.gather(
+            self.library.walk(roots, recursive=recursive),
+            self._rules.list_rules(enabled_only=True),
+            self.library.history(roots=roots),
+            self.index.snapshot(roots=roots) if self.index else _none(),
+        )
         policy = UnknownLanguagePolicy.from_settings(self._settings)
         counts = Counter[str]()
         self._memo.bind(rules, policy)
-        ignored = await self.index.ignored_paths(roots=roots) if self.index else set()
+        self._files.bind(rules, policy, roots)
+        ignored = snap.ignored if snap is not None else set()
+        keys: dict[str, FileKey | None] = {}
+
+        async def take_unchanged(found: list[MediaCandidate]) -> tuple[set[str], set[str]]:
+            """Files whose key and Library row are what the last scan left: their verdict is
+            reused (no probe decoded, no rule evaluated, nothing written). Also the files
+            replaced in place (a new inode, same size and mtime): probed again."""
+            replaced: set[str] = set()
+
+            def pick() -> tuple[set[str], list[JobRequest], int, int, dict[str, int]]:
+                same: set[str] = set()
+                requests: list[JobRequest] = []
+                matched = already = 0
+                mtimes: dict[str, int] = {}
+                for cand in found:
+                    path = cand.path
+                    key = keys[path] = file_key(cand, history)
+                    row = snap.rows.get(path) if snap is not None else None
+                    verdict = self._files.unchanged(path, key, row)
+                    if verdict is None or (snap is not None and row is None):
+                        if self._files.replaced(cand):
+                            replaced.add(path)
+                        continue
+                    same.add(path)
+                    if path in ignored:
+                        continue
+                    if verdict[0]:
+                        requests.extend(verdict[0])
+                        mtimes[path] = cand.mtime_ns
+                    matched += verdict[1]
+                    already += verdict[2]
+                return same, requests, matched, already, mtimes
+
+            same, requests, matched, already, mtimes = await asyncio.to_thread(pick)
+            if same:
+                created, held = await self._enqueue(requests, history, mtimes)
+                self._note_live(history, created)
+                counts.update(held, matched=matched, already=already, created=len(created))
+            return same, replaced
 
         async def on_batch(media: list[MediaInfo]) -> None:
             history.forget_stale(media)  # replaced since subtitler wrote: plan afresh
-            if self.index is not None:
-                await self.index.record(
-                    media, rules=rules, history=history, policy=policy, roots=roots
-                )
-                media = [m for m in media if m.path not in ignored]
-            requests, matched, already = await asyncio.to_thread(
-                partial(plan, detected=history.detected),
-                rules, media, history.produced, policy, self._memo,
-            )  # fmt: skip
+
+            def decide_all() -> dict[str, Verdict]:
+                return {
+                    m.path: file_verdict(
+                        rules, m, history.produced, policy, self._memo, detected=history.detected
+                    )
+                    for m in media
+                }
+
+            verdicts = await asyncio.to_thread(decide_all)
+            requests: list[JobRequest] = []
+            for m in media:
+                if m.path not in ignored:
+                    verdict = verdicts[m.path]
+                    requests.extend(verdict[0])
+                    counts.update(matched=verdict[1], already=verdict[2])
             mtimes = {m.path: m.mtime_ns for m in media}
             created, held = await self._enqueue(requests, history, mtimes)
-            counts.update(held, matched=matched, already=already, created=created)
+            self._note_live(history, created)  # the rows name the jobs just queued
+            counts.update(held, created=len(created))
+            if self.index is not None:
+                await self.index.record(
+                    media, rules=rules, history=history, policy=policy, roots=roots, snapshot=snap
+                )
+            for m in media:
+                key = keys.get(m.path)
+                if key is not None:  # the state as the next scan will load it
+                    key = (*key[:4], *state_key(history, m.path))
+                    row = snap.rows.get(m.path) if snap is not None else None
+                    self._files.put(m.path, key, verdicts[m.path], row)
 
-        inv = await self.library.collect(roots, recursive=recursive, on_batch=on_batch)
+        inv = await self.library.collect(
+            roots, recursive=recursive, on_batch=on_batch, unchanged=take_unchanged, walked=walked
+        )
         if self.index is not None:
-            await self.index.record_failures(inv.failures, roots=roots)
+            await self.index.record_failures(inv.failures, roots=roots, snapshot=snap)
             if recursive:
-                seen = {m.path for m in inv.media} | set(inv.failures)
-                await self.index.prune(roots=roots, seen=seen)
+                seen = {m.path for m in inv.media} | set(inv.failures) | set(inv.unchanged)
+                await self.index.prune(roots=roots, seen=seen, snapshot=snap)
+        if recursive:  # files no longer there (or no longer media) leave the memo
+            self._files.forget_unseen(roots, seen=keys.keys() - inv.failures.keys())
         matched, created = counts["matched"], counts["created"]
         skipped = Counter(inv.stats.skipped)
         for failure in inv.failures.values():
             skipped["not_media" if failure.code == "not_media" else "probe_failed"] += 1
-        if len(inv.media) > matched:
-            skipped["no_rule_matched"] += len(inv.media) - matched
+        media_files = len(inv.media) + len(inv.unchanged)
+        if media_files > matched:
+            skipped["no_rule_matched"] += media_files - matched
         result = ScanResult(
-            scanned_files=len(inv.media) + len(inv.failures),
+            scanned_files=media_files + len(inv.failures),
             matched_files=matched,
             jobs_created=created,
             skipped_files=sum(skipped.values()),
@@ -198,7 +277,7 @@ class ScannerService:
     async def _enqueue(
         self, requests: Iterable[JobRequest], history: History, mtimes: dict[str, int],
         *, channel: str = "scan",
-    ) -> tuple[int, Counter[str]]:  # fmt: skip
+    ) -> tuple[list[Job], Counter[str]]:  # fmt: skip
         """(jobs created, requests needing none by reason). A live duplicate is not an error."""
         held = Counter[str]()
         rows = []
@@ -213,7 +292,16 @@ class ScannerService:
         held.update({f"precheck:{code}": n for code, n in refused.items()})
         created, duplicates = await self._queue.enqueue_many(rows)
         held["queued"] += duplicates
-        return len(created), held
+        return created, held
+
+    @staticmethod
+    def _note_live(history: History, created: Iterable[Job]) -> None:
+        """Jobs a scan just queued, as the next scan's history will hold them (the latest
+        live job per file)."""
+        for job in created:
+            history.live[job.file_path] = LiveJob(
+                id=job.id, status=job.status, rule_name=job.rule_name
+            )
 
     # --- the Library follows the jobs ---------------------------------------------------------
     async def _follow_jobs(self) -> None:
@@ -284,12 +372,10 @@ class ScannerService:
             if path in await self.index.ignored_paths(roots=[str(Path(path).parent)]):
                 return 0
         requests, _, _ = plan(rules, [info], history.produced, policy, detected=history.detected)
-        created, _ = await self._enqueue(
-            requests, history, {path: info.mtime_ns}, channel="watcher"
-        )
-        if created:
-            logger.info("watcher queued %d job(s) for %s", created, path)
-        return created
+        jobs, _ = await self._enqueue(requests, history, {path: info.mtime_ns}, channel="watcher")
+        if jobs:
+            logger.info("watcher queued %d job(s) for %s", len(jobs), path)
+        return len(jobs)
 
     async def file_settled(self, path: str, root: str | None) -> int:
         """A watched file stopped changing: skip junk, samples and ignored trees, else process."""
@@ -341,6 +427,10 @@ class ScannerService:
         file_path = check_allowed(file_path, self._settings.get)  # 403 before any file access
         info = await asyncio.to_thread(probe_file, file_path)
         return {"file_path": info.path, **info.model_dump(mode="json")}
+
+
+async def _none() -> None:
+    return None
 
 
 _ENDED = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)

@@ -70,6 +70,7 @@ class MediaCandidate:
     size: int
     mtime_ns: int
     sidecars: list[ExternalSubtitle]
+    inode: int = 0  # with size and mtime: an unchanged rescan's key (a file replaced in place)
 
 
 @dataclass
@@ -191,7 +192,7 @@ def _walk_folder(
         stats.skipped["ignored"] += 1
         return []
     subdirs: list[str] = []
-    media: dict[str, tuple[str, int, int]] = {}
+    media: dict[str, tuple[str, int, int, int]] = {}
     parent = PurePath(folder).name
     for entry in entries:
         name = entry.name
@@ -222,11 +223,13 @@ def _walk_folder(
                 if is_sample(name, size=fst.st_size, parent=parent, options=options):
                     stats.skipped["sample"] += 1
                 else:
-                    media[name] = (entry.path, fst.st_size, fst.st_mtime_ns)
+                    media[name] = (entry.path, fst.st_size, fst.st_mtime_ns, fst.st_ino)
     if media:
         sidecars = sidecars_by_media(folder, names=[e.name for e in entries], media_names=media)
         for name in sorted(media):
             stats.media_files += 1
-            path, size, mtime_ns = media[name]
-            yield MediaCandidate(path=path, size=size, mtime_ns=mtime_ns, sidecars=sidecars[name])
+            path, size, mtime_ns, inode = media[name]
+            yield MediaCandidate(
+                path=path, size=size, mtime_ns=mtime_ns, sidecars=sidecars[name], inode=inode
+            )
     return subdirs
