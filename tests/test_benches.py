@@ -24,6 +24,7 @@ BENCHES: list[tuple[str, list[str], set[str], float]] = [
     ("api", [], {"db", "endpoints", "library_first_page", "meets_target"}, 5),
     ("asr", [], {"drain_while_busy", "status_while_transcribing", "end_to_end", "long_pcm"}, 10),
     ("cluster", [], {"claims", "claim_to_start", "nodes"}, 10),
+    ("footprint", [], {"warm", "idle", "wake", "daemon_heavy_libraries_at_start"}, 5),
     ("scan", [], {"first_scan", "first_scan_without_jobs", "rescan", "watcher"}, 5),
     ("translate", [], {"providers", "quality", "stage_share"}, 10),
     ("transcribe", [], {"raw", "daemon", "overhead_ratio", "cpu_overhead_ratio", "backlog"}, 15),

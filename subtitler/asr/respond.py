@@ -13,8 +13,7 @@ from subtitler.asr.output import media_type
 from subtitler.asr.service import AsrService
 from subtitler.db.models import Job
 from subtitler.jobs.states import JobStatus
-from subtitler.media.languages import display_name
-from subtitler.workers.asr_jobs import whisper_code
+from subtitler.media.languages import display_name, whisper_code
 
 HEARTBEAT_OUTPUTS = ("srt", "vtt", "txt", "json")
 NO_SPEECH = "subtitler found no speech in this audio.\n"

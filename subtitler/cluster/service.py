@@ -43,7 +43,8 @@ LEASE_KEY = "cluster_lease_seconds"
 DEFAULT_LEASE = 60.0
 STOP_TIMEOUT = 2.5  # heartbeat, duties and event listener, stopped side by side
 FORGET_AFTER = timedelta(days=7)  # a node silent this long leaves the Nodes list
-LIVE_WORKER = frozenset({"starting", "idle", "busy"})  # a worker that takes (or will take) jobs
+# A worker that takes (or will take) jobs; a sleeping one starts its process for the next job.
+LIVE_WORKER = frozenset({"starting", "idle", "busy", "sleeping"})
 
 
 class NodeUnreachable(SubtitlerError):

@@ -14,29 +14,10 @@ from subtitler.db.models import Job
 from subtitler.db.models_jobs import JobCues
 from subtitler.errors import NotFound
 from subtitler.jobs.states import JobStatus, JobType
-from subtitler.subtitles.cues import Cue, Segment, Word
+from subtitler.subtitles.cues import Cue, Segment, Word, cues_document
 from subtitler.subtitles.formats import render
 
-
-def cues_document(
-    cues: Sequence[Cue], segments: Sequence[Segment], *, language: str | None,
-    duration: float | None,
-) -> dict[str, Any]:  # fmt: skip
-    """Plain data (it crosses the worker pipe and goes into a JSON column)."""
-    return {
-        "language": language,
-        "duration": duration,
-        "cues": [{"start": c.start, "end": c.end, "lines": list(c.lines)} for c in cues],
-        "segments": [
-            {
-                "start": s.start,
-                "end": s.end,
-                "text": s.text,
-                "words": [[w.start, w.end, w.word, w.probability] for w in s.words],
-            }
-            for s in segments
-        ],
-    }
+__all__ = ["JobResults", "cues_document"]
 
 
 class JobResults:

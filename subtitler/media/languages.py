@@ -93,3 +93,29 @@ def same_language(a: str | None, b: str | None) -> bool:
         return False
     pa, pb = parse_language(a), parse_language(b)
     return pa is not None and pa == pb
+
+
+def whisper_code(code: str | None) -> str:
+    """Whisper's code of a language; Cantonese is reported as `zh` (Bazarr cannot map `yue`)."""
+    if not code:
+        return "und"
+    if code in ("yue", "zh", "zho", "chi"):
+        return "zh"
+    return to_alpha2(code) or code
+
+
+# The languages Whisper knows (faster_whisper.tokenizer._LANGUAGE_CODES), kept here so the daemon
+# can list them without importing faster-whisper (ctranslate2, numpy, av: the workers' weight).
+# tests/acceptance/test_daemon_imports.py checks that the two lists agree.
+# fmt: off
+WHISPER_LANGUAGES: tuple[str, ...] = (
+    "af", "am", "ar", "as", "az", "ba", "be", "bg", "bn", "bo", "br", "bs", "ca", "cs",
+    "cy", "da", "de", "el", "en", "es", "et", "eu", "fa", "fi", "fo", "fr", "gl", "gu",
+    "ha", "haw", "he", "hi", "hr", "ht", "hu", "hy", "id", "is", "it", "ja", "jw", "ka",
+    "kk", "km", "kn", "ko", "la", "lb", "ln", "lo", "lt", "lv", "mg", "mi", "mk", "ml",
+    "mn", "mr", "ms", "mt", "my", "ne", "nl", "nn", "no", "oc", "pa", "pl", "ps", "pt",
+    "ro", "ru", "sa", "sd", "si", "sk", "sl", "sn", "so", "sq", "sr", "su", "sv", "sw",
+    "ta", "te", "tg", "th", "tk", "tl", "tr", "tt", "uk", "ur", "uz", "vi", "yi", "yo",
+    "zh", "yue",
+)
+# fmt: on

@@ -15,7 +15,6 @@ import stat
 from pathlib import Path
 from typing import Any
 
-import av
 from pydantic import BaseModel, Field
 
 from subtitler.errors import BadRequest, NotFound, Unprocessable
@@ -103,6 +102,8 @@ def probe_file(
         raise BadRequest(f"Permission denied: {file}", code="permission_denied") from None
     if not stat.S_ISREG(st.st_mode):
         raise BadRequest(f"Path is not a file: {file}", code="not_a_file")
+    import av  # here, not at the top: the daemon imports this module; PyAV loads at a first probe
+
     try:
         container = av.open(str(file), metadata_errors="ignore")
     except av.error.PermissionError:
@@ -120,6 +121,12 @@ def probe_file(
     return info.with_sidecars(sidecars)
 
 
+def _disposition() -> Any:
+    import av
+
+    return av.stream.Disposition
+
+
 def _read(container: Any, file: Path, st: os.stat_result) -> MediaInfo:
     audio: list[AudioTrack] = []
     subs: list[EmbeddedSubtitle] = []
@@ -128,7 +135,7 @@ def _read(container: Any, file: Path, st: os.stat_result) -> MediaInfo:
     for stream in container.streams:
         meta = {str(k).lower(): str(v) for k, v in (stream.metadata or {}).items()}
         disp = int(stream.disposition)
-        flags = av.stream.Disposition
+        flags = _disposition()
         longest = max(longest, _stream_seconds(stream, meta))
         tag = meta.get("language")
         title = meta.get("title") or meta.get("name") or None

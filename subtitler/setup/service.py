@@ -189,7 +189,7 @@ class SetupService:
             return
         for kind, count in want.items():
             mine = [w for w in pool.list() if w["worker_type"] == kind]
-            mine.sort(key=lambda w: w["status"] == "idle", reverse=True)  # idle ones go first
+            mine.sort(key=lambda w: w["status"] in ("idle", "sleeping"), reverse=True)  # idle first
             for extra in mine[count:]:
                 await pool.remove(extra["worker_id"], timeout=5.0)
         await pool.start_pool(cpu=want["cpu"], gpu=want["gpu"])

@@ -274,3 +274,24 @@ def _time(groups: list[list[Word]], style: CueStyle) -> list[Cue]:
         cues.append(Cue(start=start / 1000, end=end / 1000, lines=lines))
         prev_end = end
     return cues
+
+
+def cues_document(
+    cues: Sequence[Cue], segments: Sequence[Segment], *, language: str | None,
+    duration: float | None,
+) -> dict[str, Any]:  # fmt: skip
+    """Plain data (it crosses the worker pipe and goes into a JSON column)."""
+    return {
+        "language": language,
+        "duration": duration,
+        "cues": [{"start": c.start, "end": c.end, "lines": list(c.lines)} for c in cues],
+        "segments": [
+            {
+                "start": s.start,
+                "end": s.end,
+                "text": s.text,
+                "words": [[w.start, w.end, w.word, w.probability] for w in s.words],
+            }
+            for s in segments
+        ],
+    }

@@ -13,7 +13,7 @@ import numpy as np
 from subtitler.asr.output import render_asr
 from subtitler.jobs.states import Stage
 from subtitler.media.audio import extract_audio
-from subtitler.media.languages import display_name, parse_language, to_alpha2
+from subtitler.media.languages import display_name, parse_language, to_alpha2, whisper_code
 from subtitler.media.pcm import (
     encoded_windows,
     load_pcm,
@@ -34,15 +34,6 @@ if TYPE_CHECKING:
 
 WINDOW_SECONDS = 30.0
 POSITIONS = (0.1, 0.5, 0.9)
-
-
-def whisper_code(code: str | None) -> str:
-    """Whisper's code of a language; Cantonese is reported as `zh` (Bazarr cannot map `yue`)."""
-    if not code:
-        return "und"
-    if code in ("yue", "zh", "zho", "chi"):
-        return "zh"
-    return to_alpha2(code) or code
 
 
 def load_input(options: Mapping[str, Any], cancel: Any) -> np.ndarray:

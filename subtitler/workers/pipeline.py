@@ -16,12 +16,11 @@ from typing import Any, Protocol
 
 from subtitler.errors import SubtitlerError
 from subtitler.jobs.prechecks import output_options, write_subtitle
-from subtitler.jobs.results import cues_document
 from subtitler.jobs.states import JobType, Stage
 from subtitler.media.audio import AudioTrack, choose_audio_track, extract_audio, probe_audio
 from subtitler.media.languages import same_language, to_alpha2
 from subtitler.subtitles.cleanup import clean_segments
-from subtitler.subtitles.cues import CueStyle, build_cues
+from subtitler.subtitles.cues import CueStyle, build_cues, cues_document
 from subtitler.subtitles.formats import render
 from subtitler.subtitles.naming import subtitle_path
 from subtitler.subtitles.writer import ensure_writable

@@ -1,7 +1,8 @@
 """The worker pool: adds, removes and supervises worker processes, and wakes them for new jobs.
 
 Pool size comes from settings at start; changes made through the API are written back to
-settings, so they survive a restart.
+settings, so they survive a restart. The size is the most processes that run: a worker without a
+job for `worker_idle_stop_seconds` stops its process ("sleeping") and starts it for the next job.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from subtitler.security.limits import check_worker_count, worker_cap
 from subtitler.settings import REGISTRY, SettingsService
 from subtitler.subtitles.registry import WrittenSubtitles
 from subtitler.system.resources import Nvml
-from subtitler.workers.supervised import SupervisedWorker, WorkerSpec
+from subtitler.workers.supervised import SLEEPING, SupervisedWorker, WorkerSpec
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +169,7 @@ class WorkerPool:
             "stopped_workers": statuses.count("stopped") + statuses.count("stopping"),
             "error_workers": statuses.count("error"),
             "starting_workers": statuses.count("starting"),
+            "sleeping_workers": statuses.count(SLEEPING),
             "total_jobs_completed": sum(w["jobs_completed"] for w in described),
             "total_jobs_failed": sum(w["jobs_failed"] for w in described),
             "uptime_seconds": max((w["uptime_seconds"] for w in described), default=0.0),
@@ -219,6 +221,7 @@ class WorkerPool:
             publish=lambda kind, data: self._bus.publish(kind, data | self.node_info),
             results=self._results,
             paths=self.paths,
+            idle_stop=lambda: float(self._settings.get("worker_idle_stop_seconds") or 0),
         )
         self.workers[worker_id] = worker
         worker.start()

@@ -45,6 +45,9 @@ CANCEL_GRACE = 2.0
 CLAIM_POLL = 2.0  # seconds between claims when idle and nothing woke us
 # Seconds the reader gets to hand over what a dead process sent before its end is read as a crash.
 DRAIN_GRACE = 5.0
+# A worker whose process was stopped after `worker_idle_stop_seconds` without a job: it still
+# claims jobs, and starts its process again for the next one (not a crash, not a restart).
+SLEEPING = "sleeping"
 
 
 @dataclass
@@ -56,7 +59,7 @@ class WorkerSpec:
 
 @dataclass
 class WorkerState:
-    status: str = "starting"  # starting | idle | busy | stopping | stopped | error
+    status: str = "starting"  # starting | idle | busy | sleeping | stopping | stopped | error
     current_job_id: str | None = None
     current_job_file: str | None = None  # its file's name, for people (worker card, events)
     progress: float | None = None
@@ -86,6 +89,7 @@ class SupervisedWorker:
         publish: Callable[[str, dict[str, Any]], Any],
         results: JobResults | None = None,
         paths: PathMapper | None = None,
+        idle_stop: Callable[[], float] | None = None,
     ) -> None:
         self.spec = spec
         self.state = WorkerState()
@@ -109,6 +113,11 @@ class SupervisedWorker:
         self._cancel_deadline: float | None = None
         self._planned_restart = False
         self._task: asyncio.Task[None] | None = None
+        # Seconds without a job after which the process is stopped (0: never); read each time.
+        self._idle_stop = idle_stop or (lambda: 0.0)
+        self._asleep = False
+        self._idle_since = time.monotonic()
+        self.last_start_seconds: float | None = None  # claim of a job to its process's READY
 
     @property
     def worker_id(self) -> str:
@@ -157,21 +166,28 @@ class SupervisedWorker:
     async def _run(self) -> None:
         try:
             while not self._draining:
-                if not self._alive():
+                if not self._asleep and not self._alive():
                     if not await self._spawn():
                         return
+                    self._idle_since = time.monotonic()
                     continue
-                self.state.status = "idle"
+                self.state.status = SLEEPING if self._asleep else "idle"
                 self._announce()
                 job = await retrying(
                     lambda: self._queue.claim(worker_id=self.worker_id), what=self.worker_id
                 )
                 if job is None:
+                    if not self._asleep and self._idle_expired():
+                        await self._fall_asleep()
+                        continue
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), CLAIM_POLL)
                     continue
+                if self._asleep and not await self._wake_up(job):
+                    return
                 await self._execute(job)
+                self._idle_since = time.monotonic()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -376,6 +392,51 @@ class SupervisedWorker:
             await retrying(partial(self._queue.requeue, job.id, reason=reason), what=what)
         await self._kill()
 
+    # --- idle stop ----------------------------------------------------------------------------
+    def _idle_expired(self) -> bool:
+        limit = float(self._idle_stop() or 0)
+        return limit > 0 and time.monotonic() - self._idle_since >= limit
+
+    async def _fall_asleep(self) -> None:
+        """No job for `worker_idle_stop_seconds`: stop the process (its model goes with it).
+        The worker stays in the pool and keeps claiming; the next job starts it again."""
+        logger.info(
+            "%s: no job for %.0f s; its process stops until the next job",
+            self.worker_id, time.monotonic() - self._idle_since,
+        )  # fmt: skip
+        self._planned_restart = True  # the next start is not a crash restart
+        await self._kill()
+        self._proc = None
+        self._asleep = True
+        self.state.pid = None
+        self.state.status = SLEEPING
+        self._announce()
+        stop_tracker_if_unused()
+
+    async def _wake_up(self, job: Job) -> bool:
+        """A job was claimed while asleep: start the process for it. False (the job queued
+        again) when the process cannot start."""
+        started = time.monotonic()
+        self._asleep = False
+        self.state.current_job_id, self.state.current_job_file = job.id, job.file_name
+        try:
+            ok = await self._spawn()
+        finally:
+            if self.state.current_job_id == job.id:
+                self.state.current_job_id = self.state.current_job_file = None
+        if not ok:
+            await retrying(
+                partial(self._queue.requeue, job.id, reason=f"{self.worker_id} could not start"),
+                what=f"{self.worker_id} requeueing {job.id}",
+            )
+            return False
+        self.last_start_seconds = round(time.monotonic() - started, 3)
+        logger.info(
+            "%s: process started for job %s in %.2f s", self.worker_id, job.id,
+            self.last_start_seconds,
+        )  # fmt: skip
+        return True
+
     # --- the process ----------------------------------------------------------------------
     def _alive(self) -> bool:
         return self._proc is not None and self._proc.is_alive()
@@ -474,6 +535,23 @@ class SupervisedWorker:
             "pid": self.state.pid,
             "error": self.state.error,
         }
+
+
+def stop_tracker_if_unused() -> None:
+    """Stop multiprocessing's resource tracker (a Python process of ~13 MB that spawning
+    starts) when no child process is left to track; the next spawn starts it again. Runs on
+    the event loop's thread, where every spawn happens, so no child can start meanwhile."""
+    if multiprocessing.active_children():
+        return
+    from multiprocessing import resource_tracker
+
+    tracker = getattr(resource_tracker, "_resource_tracker", None)
+    stop = getattr(tracker, "_stop", None)
+    if stop is not None and getattr(tracker, "_fd", None) is not None:
+        try:
+            stop()
+        except (OSError, ChildProcessError):  # already gone
+            logger.debug("resource tracker already stopped")
 
 
 def _moved(state: WorkerState, progress: dict[str, Any]) -> bool:

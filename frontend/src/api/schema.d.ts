@@ -3000,6 +3000,11 @@ export interface components {
             error_workers: number;
             /** Starting Workers */
             starting_workers: number;
+            /**
+             * Sleeping Workers
+             * @default 0
+             */
+            sleeping_workers: number;
             /** Total Jobs Completed */
             total_jobs_completed: number;
             /** Total Jobs Failed */

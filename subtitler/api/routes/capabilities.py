@@ -14,6 +14,7 @@ from subtitler.api.deps import get_daemon
 from subtitler.daemon import Daemon
 from subtitler.jobs.control import MAX_BULK
 from subtitler.jobs.states import CHANNELS
+from subtitler.media.languages import WHISPER_LANGUAGES
 from subtitler.security.limits import worker_cap
 from subtitler.settings.specs.transcription import QUALITY_PRESETS
 from subtitler.subtitles.formats import FORMATS
@@ -67,14 +68,6 @@ class CapabilitiesOut(BaseModel):
     limits: LimitsOut
 
 
-def _asr_languages() -> list[str]:
-    try:
-        from faster_whisper.tokenizer import _LANGUAGE_CODES
-    except ImportError:  # pragma: no cover - faster-whisper is a dependency
-        return []
-    return sorted(_LANGUAGE_CODES)
-
-
 @router.get("/capabilities", response_model=CapabilitiesOut)
 async def capabilities(daemon: Daemon = Depends(get_daemon)) -> CapabilitiesOut:
     models = await asyncio.to_thread(available_models, models_dir=daemon.config.models_dir)
@@ -102,7 +95,7 @@ async def capabilities(daemon: Daemon = Depends(get_daemon)) -> CapabilitiesOut:
         presets=presets,
         devices=devices,
         output_formats=list(FORMATS),
-        asr_languages=_asr_languages(),
+        asr_languages=sorted(WHISPER_LANGUAGES),
         translation_targets=targets,
         translation_any_target=any_target,
         channels=list(CHANNELS),

@@ -42,6 +42,7 @@ class WorkerStats(BaseModel):
     stopped_workers: int
     error_workers: int
     starting_workers: int
+    sleeping_workers: int = 0  # in the pool, their process stopped until the next job
     total_jobs_completed: int
     total_jobs_failed: int
     uptime_seconds: float

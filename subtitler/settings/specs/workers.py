@@ -32,6 +32,20 @@ SPECS = [
         ),
     ),
     SettingSpec(
+        key="worker_idle_stop_seconds",
+        category="workers",
+        value_type="integer",
+        default=300,
+        minimum=0,
+        maximum=86_400,
+        description=(
+            "A worker process without a job for this many seconds stops (its model and memory "
+            "go with it); the worker stays in the pool as 'sleeping' and starts its process "
+            "again when a job is queued (a second or two on CPU). 0 keeps worker processes "
+            "running."
+        ),
+    ),
+    SettingSpec(
         key="job_stall_seconds",
         category="workers",
         value_type="integer",
