@@ -13,8 +13,6 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 import tempfile
@@ -24,6 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._common import emit, parser
 from subtitler.workers.models import configure_hub
 
 configure_hub(allow_download=False)
@@ -116,16 +115,12 @@ def stage_share(tmp: Path, repeat: int) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--cues", type=int, default=400)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument(
-        "--smoke", "--quick", action="store_true",
-        help="the smallest run (CI: it completes and prints its JSON; figures mean nothing)",
-    )  # fmt: skip
-    args = parser.parse_args()
-    if args.smoke:
+def main() -> int:
+    cli = parser(__doc__)
+    cli.add_argument("--cues", type=int, default=400)
+    cli.add_argument("--repeat", type=int, default=3)
+    args = cli.parse_args()
+    if args.quick:
         args.cues, args.repeat = 20, 1
     texts = cues(args.cues)
     out: dict[str, Any] = {"providers": {}}
@@ -154,8 +149,8 @@ def main() -> None:
                     "server": "in-test 127.0.0.1 (overhead only)",
                 }
         out["stage_share"] = stage_share(tmp, args.repeat)
-    print(json.dumps(out, indent=1))
+    return emit(out)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
