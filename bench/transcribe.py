@@ -20,7 +20,7 @@ track's tag), in both cases:
   (target <= 1.01); both include the audio decode. On a shared machine wall times swing with
   other load: cpu_overhead_ratio = (worker + server CPU s) / raw CPU s says whether the daemon
   adds work.
-- peak RSS of each worker process (psutil, every 0.2 s while jobs run).
+- peak RSS of each worker process (its VmHWM, read after the runs: nothing samples meanwhile).
 - backlog: `--backlog` copies queued at once on the default pool (auto_cpu_workers() CPU workers,
   each warmed) vs one raw process doing them one after the other with all cores;
   throughput_ratio = raw wall / pool wall (target >= 1.3 on 2 cores).
@@ -230,11 +230,7 @@ class RawProcess:
         return dict(value)
 
     def peak_rss_mb(self) -> float | None:
-        with contextlib.suppress(psutil.Error, OSError):
-            status = Path(f"/proc/{self.pid}/status").read_text()
-            match = re.search(r"VmHWM:\s+(\d+) kB", status)
-            return round(int(match.group(1)) / 1024, 1) if match else None
-        return None
+        return peak_rss_mb(self.pid)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -281,46 +277,29 @@ class Events(threading.Thread):
             return self.ended.get(job_id)
 
 
-class RssSampler(threading.Thread):
-    """Peak RSS (MB) of each worker process, sampled every 0.2 s while `active` is set."""
+def peak_rss_mb(pid: int) -> float | None:
+    """A process's peak RSS so far (VmHWM, MB): read once, so nothing samples while jobs run."""
+    with contextlib.suppress(OSError):
+        match = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
+        return round(int(match.group(1)) / 1024, 1) if match else None
+    return None
+
+
+class RssPeaks:
+    """Peak RSS (MB) of each worker process: its VmHWM, read after the jobs ran. (A sampler
+    polling /api/workers and psutil during the daemon's runs only was load the raw runs did not
+    have: it is gone from the measured path.)"""
 
     def __init__(self, http: httpx.Client) -> None:
-        super().__init__(name="rss", daemon=True)
         self.http = http
-        self.active = threading.Event()
-        self.stopped = threading.Event()
         self.peaks: dict[str, float] = {}
-        self._procs: dict[str, psutil.Process] = {}
-        self._refreshed = 0.0
 
-    def _refresh(self) -> None:
-        with contextlib.suppress(httpx.HTTPError):
-            workers = self.http.get("/api/workers", timeout=5).json()
-            procs = {}
-            for worker in workers:
-                pid = worker.get("pid")
-                if not pid:
-                    continue
-                old = self._procs.get(worker["worker_id"])
-                if old is not None and old.pid == pid:
-                    procs[worker["worker_id"]] = old
-                else:
-                    with contextlib.suppress(psutil.Error):
-                        procs[worker["worker_id"]] = psutil.Process(pid)
-            self._procs = procs
-        self._refreshed = time.monotonic()
-
-    def run(self) -> None:
-        while not self.stopped.is_set():
-            if not self.active.wait(0.2):
-                continue
-            if time.monotonic() - self._refreshed > 2.0:
-                self._refresh()
-            for worker_id, proc in list(self._procs.items()):
-                with contextlib.suppress(psutil.Error):
-                    mb = proc.memory_info().rss / 2**20
-                    self.peaks[worker_id] = max(self.peaks.get(worker_id, 0.0), mb)
-            time.sleep(0.2)
+    def read(self) -> dict[str, float]:
+        for worker in self.http.get("/api/workers", timeout=30).json():
+            peak = peak_rss_mb(int(worker["pid"])) if worker.get("pid") else None
+            if peak is not None:
+                self.peaks[worker["worker_id"]] = max(self.peaks.get(worker["worker_id"], 0), peak)
+        return dict(self.peaks)
 
 
 class Daemon:
@@ -332,8 +311,7 @@ class Daemon:
         self.events = Events(self.server.url)
         self.events.start()
         self.events.connected.wait(10)
-        self.rss = RssSampler(self.http)
-        self.rss.start()
+        self.rss = RssPeaks(self.http)
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.http.request(method, path, **kwargs)
@@ -383,7 +361,6 @@ class Daemon:
         return list(self.call("GET", f"/api/jobs/{job_id}/log"))
 
     def close(self) -> None:
-        self.rss.stopped.set()
         with contextlib.suppress(Exception):
             self.http.close()
         with contextlib.suppress(Exception):
@@ -511,7 +488,7 @@ def film_run(
         "last_cue_end_s": last,
         "file_seconds": round(speech_seconds, 1),
         "last_cue_within_final_minute": last is not None and last >= speech_seconds - 60,
-        "peak_rss_mb_worker": {k: round(v, 1) for k, v in daemon.rss.peaks.items()},
+        "peak_rss_mb_worker": daemon.rss.read(),
     }  # fmt: skip
 
 
@@ -632,7 +609,6 @@ def main() -> int:
                 film.call("PUT", f"/api/settings/preset_{PRESET}", json={"value": PRESET_VALUE})
             out["daemon_settings"] = {"preset": film.setting(f"preset_{PRESET}")}
             timed("daemon: pool of 1 CPU worker", lambda: film.start_pool(1))
-            film.rss.active.set()
             timed("daemon: warm-up job", lambda: warm_workers(film, media_dir, warm_mkv, 1))
             out["film"] = timed(
                 "daemon: the long file", lambda: film_run(film, long_mkv, media_dir, speech_seconds)
@@ -660,7 +636,6 @@ def main() -> int:
             "cpu_workers": 1,
             "threads_per_worker": cpu_threads_per_worker(1),
         }
-        daemon.rss.active.set()
         timed("daemon: warm-up job", lambda: warm_workers(daemon, media_dir, warm_mkv, 1))
 
         raw_runs: list[dict[str, float]] = []
@@ -668,11 +643,9 @@ def main() -> int:
         worker_pid = int(daemon.call("GET", "/api/workers")[0]["pid"])
         server_pid = daemon.server.proc.pid
         for n in range(args.repeat):
-            daemon.rss.active.clear()
             cpu0 = cpu_seconds(raw.pid)
             result = timed(f"raw run {n + 1}", lambda: raw.run(long_mkv))
             raw_runs.append(result | {"cpu_s": cpu_seconds(raw.pid) - cpu0})
-            daemon.rss.active.set()
             path = link(long_mkv, media_dir, f"single-{n}.mkv")
 
             def one_job(path: Path = path) -> tuple[float, dict[str, Any]]:
@@ -723,13 +696,12 @@ def main() -> int:
             ),
             4,
         )
-        out["peak_rss_mb_single"] = {k: round(v, 1) for k, v in daemon.rss.peaks.items()}
+        out["peak_rss_mb_single"] = daemon.rss.read()
 
         if args.backlog < 1:
             out["raw"]["peak_rss_mb"] = raw.peak_rss_mb()
             raise _Done
         # Backlog: raw sequential with all cores, then the default pool.
-        daemon.rss.active.clear()
         backlog = [link(long_mkv, media_dir, f"backlog-{i}.mkv") for i in range(args.backlog)]
         raw_load = [os.getloadavg()[0]]
         raw_cpu0 = cpu_seconds(raw.pid)
@@ -746,7 +718,6 @@ def main() -> int:
         timed("daemon: pool stop", daemon.stop_pool)
         daemon.rss.peaks.clear()
         timed(f"daemon: pool of {pool_workers}", lambda: daemon.start_pool(pool_workers))
-        daemon.rss.active.set()
         timed("daemon: warm-up jobs", lambda: warm_workers(daemon, media_dir, warm_mkv, 1))
 
         def pool_backlog() -> tuple[float, list[dict[str, Any]]]:
@@ -790,7 +761,7 @@ def main() -> int:
                 for j in jobs
             ],
         }
-        out["peak_rss_mb_pool"] = {k: round(v, 1) for k, v in daemon.rss.peaks.items()}
+        out["peak_rss_mb_pool"] = daemon.rss.read()
         out["peak_rss_mb_per_worker"] = round(
             max([*out["peak_rss_mb_single"].values(), *out["peak_rss_mb_pool"].values()]), 1
         )
