@@ -1,8 +1,8 @@
 """Transcription speed: raw faster-whisper vs the daemon's job; prints one JSON object.
 
     .venv/bin/python bench/transcribe.py [--minutes 5] [--backlog 4] [--repeat 2] [--quick]
-    .venv/bin/python bench/transcribe.py --device cuda [--model large-v3] [--compute-type float16]
-                                         [--batch-size 16]
+    .venv/bin/python bench/transcribe.py --device cuda [--model /models/faster-whisper-large-v3]
+                                         [--compute-type float16] [--batch-size 16]
 
 One English speech file (espeak-ng ENGLISH clip repeated to >= `--minutes`, muxed into mkv, cached
 under <tmp>/subtitler-bench/media) and the daemon's own settings (preset `balanced`: base, int8,
@@ -414,6 +414,37 @@ def job_breakdown(daemon: Daemon, job: dict[str, Any], wall: float) -> dict[str,
     }
 
 
+def overhead_parts(raw_runs: list[dict[str, float]], daemon_runs: list[dict[str, Any]]) -> Any:
+    """Where the daemon's extra wall time goes, per part (median over the interleaved pairs, in
+    seconds; the raw process's decode and transcribe are the baseline): the decode, the
+    transcription (with its progress reports, cancel checks and segment objects), the job's
+    other stages (probe, model look-up, cues, writing), and everything outside the worker's
+    pipeline (claim, hand-over, storing the outcome, the completed event). The daemon's own
+    CPU seconds during the job are there too: it shares the cores with the worker."""
+    parts: dict[str, list[float]] = {}
+    for raw, job in zip(raw_runs, daemon_runs, strict=True):
+        stages = dict(job.get("stages_s") or {})
+        if not stages:
+            return None
+        found = {
+            "wall": job["wall_s"] - raw["wall_s"],
+            "decode": stages.pop("decode", 0.0) - raw["decode_s"],
+            "transcribe": stages.pop("transcribe", 0.0) - raw["transcribe_s"],
+            "other_stages": sum(stages.values()),
+            "outside_pipeline": job["outside_pipeline_s"] or 0.0,
+            "server_cpu": job["server_cpu_s"],
+            "worker_cpu_minus_raw_cpu": job["worker_cpu_s"] - raw["cpu_s"],
+        }
+        for key, value in found.items():
+            parts.setdefault(key, []).append(value)
+    wall = statistics.median(r["wall_s"] for r in raw_runs)
+    out: dict[str, Any] = {k: round(statistics.median(v), 3) for k, v in parts.items()}
+    out["as_share_of_raw_wall"] = {
+        k: round(v / wall, 4) for k, v in out.items() if not k.endswith("cpu") and wall
+    }
+    return out
+
+
 def warm_workers(daemon: Daemon, folder: Path, warm_mkv: Path, count: int) -> None:
     """Short jobs until every worker has completed one (its model is loaded and warm)."""
     for round_no in range(6):
@@ -519,7 +550,9 @@ def main() -> int:
         "backlog: a film's path, e.g. --minutes 90 --daemon-only",
     )  # fmt: skip
     cli.add_argument("--preset", default=PRESET, choices=("fast", "balanced", "best"))
-    cli.add_argument("--model", help="the preset with this model instead (e.g. tiny.en)")
+    cli.add_argument(
+        "--model", help="the preset with this model instead: a name (tiny.en) or a model folder"
+    )
     cli.add_argument(
         "--device", default="cpu", choices=("cpu", "cuda"),
         help="where both sides run: the CPU (default) or the first CUDA GPU",
@@ -696,6 +729,7 @@ def main() -> int:
             ),
             4,
         )
+        out["overhead_parts_s"] = overhead_parts(raw_runs, daemon_runs)
         out["peak_rss_mb_single"] = daemon.rss.read()
 
         if args.backlog < 1:
