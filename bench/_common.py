@@ -19,6 +19,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+
+def _load() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+# when the bench started (this module is imported first thing): its JSON says how busy the
+# machine was at both ends of the run, and how long the run took
+STARTED = time.monotonic()
+LOAD_AT_START = _load()
+
 QUICK_HELP = (
     "the smallest run, well under a minute (CI: it completes and prints its JSON; its figures "
     "mean nothing)"
@@ -65,16 +78,13 @@ def machine() -> dict[str, Any]:
         nproc = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         nproc = os.cpu_count() or 1
-    try:
-        load: list[float] | None = [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        load = None
     return {
         "nproc": nproc,
         "cpu_count": os.cpu_count(),
         "cpu_model": cpu_model(),
         "memory_gib": memory_gib(),
-        "loadavg": load,  # 1, 5, 15 minutes, when the report was made
+        "loadavg": _load(),  # 1, 5, 15 minutes, when the report was made
+        "loadavg_at_start": LOAD_AT_START,
         "platform": platform.platform(),
         "python": platform.python_version(),
     }
@@ -88,6 +98,7 @@ def emit(report: dict[str, Any], *, bench: str | None = None) -> int:
         "bench": name,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join([f"bench/{name}.py", *sys.argv[1:]]),
+        "run_seconds": round(time.monotonic() - STARTED, 1),
     }
     extra = report.pop("machine", None)
     full = {**head, "machine": machine() | (extra or {}), **report}
