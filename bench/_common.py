@@ -101,6 +101,6 @@ def emit(report: dict[str, Any], *, bench: str | None = None) -> int:
         "run_seconds": round(time.monotonic() - STARTED, 1),
     }
     extra = report.pop("machine", None)
-    full = {**head, "machine": machine() | (extra or {}), **report}
+    full = {**head, "machine": (extra or {}) | machine(), **report}  # the load at the end
     print(json.dumps(full, indent=2), flush=True)
     return 1 if full.get("error") else 0

@@ -58,7 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 import psutil
 
-from bench._common import emit, machine, parser, say
+from bench._common import emit, parser, say
 from subtitler.media.audio import extract_audio
 from subtitler.settings import REGISTRY
 from subtitler.settings.specs.transcription import COMPUTE_TYPES
@@ -601,8 +601,7 @@ def main() -> int:
     import faster_whisper
 
     out: dict[str, Any] = {
-        "machine": machine()
-        | {
+        "machine": {
             "physical_cores": psutil.cpu_count(logical=False),
             "faster_whisper": faster_whisper.__version__,
             "ctranslate2": ctranslate2.__version__,
