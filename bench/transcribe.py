@@ -30,8 +30,8 @@ track's tag), in both cases:
   batched pipeline's); the backlog part is left out unless `--backlog` says otherwise. Without a
   CUDA device it stops at once with one sentence saying so (exit status 2).
 
-Progress goes to stderr. `--quick`: a 15-second file on tiny.en, backlog 1, one repeat (CI: it
-completes and prints its JSON; the figures mean nothing).
+Progress goes to stderr. `--quick`: the shortest file (one clip, ~27 s) on tiny.en, backlog 1,
+one repeat (CI: it completes and prints its JSON; the figures mean nothing).
 """
 
 from __future__ import annotations
