@@ -14,13 +14,11 @@ per-request service time, so that is where to look first.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
 import math
 import os
-import platform
 import random
 import shlex
 import shutil
@@ -37,6 +35,10 @@ from typing import Any
 
 import httpx
 import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import emit, parser
 
 TARGET_P99_MS = 50.0
 ENDPOINTS = ("/api/jobs?page=1", "/api/status")
@@ -472,66 +474,38 @@ async def run_load(
         await factory.aclose()
 
 
-def machine() -> dict[str, Any]:
-    freq = psutil.cpu_freq()
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu_count_physical": psutil.cpu_count(logical=False),
-        "cpu_mhz": round(freq.current) if freq else None,
-        "cpu_model": _cpu_model(),
-        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-    }
-
-
-def _cpu_model() -> str | None:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or None
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=100_000, help="jobs in the DB (100000)")
-    parser.add_argument("--clients", type=int, default=50, help="concurrent clients (50)")
-    parser.add_argument("--requests", type=int, default=2_000, help="per endpoint (2000)")
-    parser.add_argument("--seconds", type=float, default=20.0, help="per endpoint at most (20)")
-    parser.add_argument(
+    cli = parser(__doc__)
+    cli.add_argument("--jobs", type=int, default=100_000, help="jobs in the DB (100000)")
+    cli.add_argument("--clients", type=int, default=50, help="concurrent clients (50)")
+    cli.add_argument("--requests", type=int, default=2_000, help="per endpoint (2000)")
+    cli.add_argument("--seconds", type=float, default=20.0, help="per endpoint at most (20)")
+    cli.add_argument(
         "--log-level", default="info", help="SUBTITLER_LOG_LEVEL of the server (the default, info)"
     )
-    parser.add_argument(
+    cli.add_argument(
         "--interval",
         type=float,
         default=0.0,
         help="seconds between one client's request starts (0: back to back, the default)",
     )
-    parser.add_argument(
+    cli.add_argument(
         "--client",
         choices=("httpx", "raw"),
         default="httpx",
         help="load generator: httpx.AsyncClient (default) or a minimal asyncio HTTP/1.1 client",
     )
-    parser.add_argument(
-        "--workers", action="store_true", help="let the server start its worker pool"
-    )
-    parser.add_argument(
+    cli.add_argument("--workers", action="store_true", help="let the server start its worker pool")
+    cli.add_argument(
         "--serve-command",
         help="command that runs the CLI (default: the subtitler script beside this python)",
     )
-    parser.add_argument(
+    cli.add_argument(
         "--library", type=int, default=50_000, help="rows in the library index (50000; 0: none)"
     )
-    parser.add_argument("--keep", action="store_true", help="keep the temporary data dir")
-    parser.add_argument(
-        "--smoke", "--quick", action="store_true",
-        help="the smallest run (CI: it completes and prints its JSON; figures mean nothing)",
-    )  # fmt: skip
-    args = parser.parse_args()
-    if args.smoke:
+    cli.add_argument("--keep", action="store_true", help="keep the temporary data dir")
+    args = cli.parse_args()
+    if args.quick:
         args.jobs, args.clients, args.requests, args.seconds, args.library = 1000, 2, 20, 1.0, 200
 
     tmp = Path(tempfile.mkdtemp(prefix="subtitler-bench-"))
@@ -547,7 +521,7 @@ def main() -> int:
         "server_log_level": args.log_level,
         "server_workers": args.workers,
         "target_p99_ms": TARGET_P99_MS,
-        "machine": machine(),
+        "machine": {"sqlite": sqlite3.sqlite_version},
     }
     command = shlex.split(args.serve_command) if args.serve_command else subtitler_command()
     server = Server(data_dir, log_level=args.log_level, command=command, workers=args.workers)
@@ -594,8 +568,7 @@ def main() -> int:
             report["data_dir"] = str(data_dir)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    print(json.dumps(report, indent=2))
-    return 1 if "error" in report else 0
+    return emit(report)
 
 
 if __name__ == "__main__":

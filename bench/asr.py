@@ -17,9 +17,7 @@
 
 from __future__ import annotations
 
-import argparse
 import base64
-import json
 import os
 import shutil
 import socket
@@ -36,12 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 
+from bench._common import emit, parser, say
 from tests.conftest import SUBTITLER, ServerProcess, start_server
 from tests.speechgen import ENGLISH, MediaFactory, Track
 
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+log = say
 
 
 def api_key(srv: ServerProcess) -> str:
@@ -217,24 +214,19 @@ def long_pcm(srv: ServerProcess, key: str, pcm: Path, hours: float) -> dict[str,
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--upload-mb", type=int, default=100)
-    parser.add_argument("--speech-repeat", type=int, default=3)
-    parser.add_argument("--long-pcm-hours", type=float, default=3.0)
-    parser.add_argument("--only-long-pcm", action="store_true")
-    parser.add_argument("--status-seconds", type=float, default=5.0)
-    parser.add_argument(
-        "--smoke", "--quick", action="store_true",
-        help="the smallest run (CI: it completes and prints its JSON; figures mean nothing)",
-    )  # fmt: skip
-    args = parser.parse_args()
-    if args.smoke:
+def main() -> int:
+    cli = parser(__doc__)
+    cli.add_argument("--upload-mb", type=int, default=100)
+    cli.add_argument("--speech-repeat", type=int, default=3)
+    cli.add_argument("--long-pcm-hours", type=float, default=3.0)
+    cli.add_argument("--only-long-pcm", action="store_true")
+    cli.add_argument("--status-seconds", type=float, default=5.0)
+    args = cli.parse_args()
+    if args.quick:
         args.upload_mb, args.speech_repeat, args.long_pcm_hours = 2, 1, 0.02
         args.status_seconds = 1.0
     if args.only_long_pcm:
-        only_long(args.long_pcm_hours)
-        return
+        return only_long(args.long_pcm_hours)
     root = Path(tempfile.mkdtemp(prefix="subtitler-bench-asr-"))
     srv = None
     try:
@@ -271,23 +263,21 @@ def main() -> None:
             pcm = root / "long.pcm"
             write_long_pcm(pcm, media.concat([media.speech(ENGLISH)]), args.long_pcm_hours)
             long = long_pcm(srv, key, pcm, args.long_pcm_hours)
-        print(json.dumps({
-            "bench": "asr",
-            "cpu_count": os.cpu_count(),
+        return emit({
             "drain_while_busy": drained,
             "status_while_transcribing": latency,
             "end_to_end": e2e,
             "long_pcm": long,
             "meets_targets": drained["meets_target"] and latency["meets_target"]
             and e2e["meets_target"] and (long is None or long["meets_target"]),
-        }, indent=2))  # fmt: skip
+        })  # fmt: skip
     finally:
         if srv is not None:
             srv.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
-def only_long(hours: float) -> None:
+def only_long(hours: float) -> int:
     root = Path(tempfile.mkdtemp(prefix="subtitler-bench-asr-"))
     srv = None
     try:
@@ -301,8 +291,7 @@ def only_long(hours: float) -> None:
                    headers={"X-Api-Key": key}, timeout=60)  # fmt: skip
         time.sleep(2)
         result = long_pcm(srv, key, pcm, hours)
-        print(json.dumps({"bench": "asr", "cpu_count": os.cpu_count(), "long_pcm": result,
-                          "meets_targets": result["meets_target"]}, indent=2))  # fmt: skip
+        return emit({"long_pcm": result, "meets_targets": result["meets_target"]})
     finally:
         if srv is not None:
             srv.stop()
@@ -311,4 +300,4 @@ def only_long(hours: float) -> None:
 
 if __name__ == "__main__":
     threading.excepthook = lambda args: log(f"thread failed: {args.exc_value}")
-    main()
+    sys.exit(main())

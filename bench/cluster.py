@@ -15,11 +15,7 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
-import os
-import platform
 import shutil
 import statistics
 import sys
@@ -34,6 +30,7 @@ import httpx
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench._common import emit, parser
 from subtitler.cluster.notify import EventBridge
 from subtitler.db import Database
 from subtitler.db.models import Job, utcnow
@@ -172,23 +169,17 @@ def _created(response: httpx.Response) -> str:
     return str(response.json()["id"])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--claim-jobs", type=int, default=5000)
-    parser.add_argument("--claimers", type=int, default=8)
-    parser.add_argument("--wake-trials", type=int, default=8)
-    parser.add_argument("--jobs", type=int, default=6)
-    parser.add_argument("--skip-nodes", action="store_true", help="only the database figures")
-    parser.add_argument(
-        "--smoke", "--quick", action="store_true",
-        help="the smallest run (CI: it completes and prints its JSON; figures mean nothing)",
-    )  # fmt: skip
-    args = parser.parse_args()
-    if args.smoke:
+def main() -> int:
+    cli = parser(__doc__)
+    cli.add_argument("--claim-jobs", type=int, default=5000)
+    cli.add_argument("--claimers", type=int, default=8)
+    cli.add_argument("--wake-trials", type=int, default=8)
+    cli.add_argument("--jobs", type=int, default=6)
+    cli.add_argument("--skip-nodes", action="store_true", help="only the database figures")
+    args = cli.parse_args()
+    if args.quick:
         args.claim_jobs, args.claimers, args.wake_trials, args.jobs = 50, 2, 1, 1
-    result: dict[str, Any] = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}
-    }
+    result: dict[str, Any] = {}
     with throwaway_postgres() as url, tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp:
         prepare_database(url)
         result["claims"] = asyncio.run(
@@ -197,8 +188,8 @@ def main() -> None:
         result["claim_to_start"] = asyncio.run(claim_to_start(url, trials=args.wake_trials))
         if not args.skip_nodes:
             result["nodes"] = nodes_throughput(url, jobs=args.jobs, root=Path(tmp))
-    print(json.dumps(result, indent=2))
+    return emit(result)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -25,7 +25,6 @@ latency the idle stop costs a job. Progress goes to stderr; the result is one JS
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -42,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 import psutil
 
+from bench._common import emit, parser
 from tests.conftest import ServerProcess, start_server
 from tests.speechgen import ENGLISH, MediaFactory, Track
 
@@ -252,19 +252,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=2, help="CPU workers (default 2)")
-    parser.add_argument("--idle-stop", type=int, default=3, help="worker_idle_stop_seconds")
-    parser.add_argument("--wakes", type=int, default=3, help="jobs queued to sleeping workers")
-    parser.add_argument(
-        "--smoke", "--quick", dest="quick", action="store_true", help="1 worker, 1 wake (CI)"
-    )
-    args = parser.parse_args()
+def main() -> int:
+    cli = parser(__doc__)
+    cli.add_argument("--workers", type=int, default=2, help="CPU workers (default 2)")
+    cli.add_argument("--idle-stop", type=int, default=3, help="worker_idle_stop_seconds")
+    cli.add_argument("--wakes", type=int, default=3, help="jobs queued to sleeping workers")
+    args = cli.parse_args()
     if args.quick:
         args.workers, args.wakes = 1, 1
-    print(json.dumps(run(args), indent=2))
+    return emit(run(args))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

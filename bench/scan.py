@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import platform
 import resource
 import statistics
 import sys
@@ -34,6 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._common import emit, parser
 from subtitler.config import Config
 from subtitler.daemon import Daemon
 from tests.mediagen import Audio, Spec, make_media, write_srt
@@ -134,7 +133,6 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             await daemon.stop()
     return {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "first_scan": {
             "files": first["scanned_files"],
             "seconds": round(first_s, 3),
@@ -176,16 +174,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--first", type=int, default=2000)
-    parser.add_argument("--rescan", type=int, default=10000)
-    parser.add_argument("--quiet", type=float, default=1.0)
-    parser.add_argument("--copies", type=int, default=5)
-    parser.add_argument(
-        "--smoke", "--quick", action="store_true",
-        help="the smallest run (CI: it completes and prints its JSON; figures mean nothing)",
-    )  # fmt: skip
-    args = parser.parse_args()
-    if args.smoke:
+    cli = parser(__doc__)
+    cli.add_argument("--first", type=int, default=2000)
+    cli.add_argument("--rescan", type=int, default=10000)
+    cli.add_argument("--quiet", type=float, default=1.0)
+    cli.add_argument("--copies", type=int, default=5)
+    args = cli.parse_args()
+    if args.quick:
         args.first, args.rescan, args.quiet, args.copies = 40, 60, 0.3, 1
-    print(json.dumps(asyncio.run(main(args)), indent=2))
+    sys.exit(emit(asyncio.run(main(args))))

@@ -15,8 +15,6 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 import tempfile
@@ -26,6 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._common import emit, parser
 from subtitler.workers.models import configure_hub
 
 configure_hub(allow_download=False)
@@ -135,16 +134,12 @@ def stage_share(tmp: Path, repeat: int) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--cues", type=int, default=400)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument(
-        "--smoke", "--quick", action="store_true",
-        help="the smallest run (CI: it completes and prints its JSON; figures mean nothing)",
-    )  # fmt: skip
-    args = parser.parse_args()
-    if args.smoke:
+def main() -> int:
+    cli = parser(__doc__)
+    cli.add_argument("--cues", type=int, default=400)
+    cli.add_argument("--repeat", type=int, default=3)
+    args = cli.parse_args()
+    if args.quick:
         args.cues, args.repeat = 20, 1
     texts = cues(args.cues)
     out: dict[str, Any] = {"providers": {}}
@@ -174,13 +169,13 @@ def main() -> None:
                 }
         out["quality"] = quality(
             defaults(translation_provider="apertium"),
-            lambda text: speech_to_spanish(tmp, text, preset="fast" if args.smoke else "balanced"),
-            limit=8 if args.smoke else None,
+            lambda text: speech_to_spanish(tmp, text, preset="fast" if args.quick else "balanced"),
+            limit=8 if args.quick else None,
         )
-        out["quality"]["whisper"] = "tiny.en (fast)" if args.smoke else "base (balanced, default)"
+        out["quality"]["whisper"] = "tiny.en (fast)" if args.quick else "base (balanced, default)"
         out["stage_share"] = stage_share(tmp, args.repeat)
-    print(json.dumps(out, indent=1))
+    return emit(out)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -28,7 +28,7 @@ from subtitler.translation import ct2 as translation_models
 from subtitler.translation.stage import needs_provider, precheck, source_cues, translate_cues
 from subtitler.translation.subtitle_job import run_subtitle_translation
 from subtitler.workers.asr_jobs import run_asr, run_detect
-from subtitler.workers.engine import Cancelled, TranscriptionEngine
+from subtitler.workers.engine import Cancelled, TranscriptionEngine, pick_device
 from subtitler.workers.job_options import (
     job_initial_prompt,
     job_model,
@@ -89,24 +89,33 @@ class JobRunner:
     def _engine_for(
         self, model: ResolvedModel, compute_type: str, cpu_threads: int
     ) -> TranscriptionEngine:
-        """The warm engine when it fits (model, compute type, threads), else a new one."""
+        """The warm engine when it fits (model, compute type, threads), else a new one.
+
+        The compute type compared is the one the engine resolves on this device (a GPU runs a
+        CPU preset's int8 as float16): comparing the preset's own made a GPU worker load its
+        model again for every job."""
         engine = self._engine
         threads = cpu_threads if self.device != "cuda" else 0
         if (
             engine is not None
             and engine.model_info.path == model.path
-            and (engine.compute_type == compute_type or engine.fallback_reason)
+            and (engine.compute_type == self._resolved(compute_type) or engine.fallback_reason)
             and engine.cpu_threads == threads
         ):
             return engine
         if engine is not None:
             engine.unload()
-        wanted_compute = compute_type if self.device == "cpu" else None
         self._engine = TranscriptionEngine(
-            model=model, device=self.device, compute_type=wanted_compute,
+            model=model, device=self.device, compute_type=compute_type,
             device_index=self.device_index, cpu_threads=threads,
         )  # fmt: skip
         return self._engine
+
+    def _resolved(self, compute_type: str) -> str:
+        """The compute type an engine on this worker's device runs `compute_type` as."""
+        warm = self._engine
+        device = warm.device if warm is not None and self.device == "auto" else self.device
+        return pick_device(device, compute_type)[1]
 
     def run(
         self,
@@ -141,9 +150,11 @@ class JobRunner:
         def check_cancel() -> bool:
             return reporter.cancelled()
 
+        clock = _StageClock(started)
         # The audio first: it is cheap and tells us the track's language.
         reporter.progress(1.0, stage=Stage.EXTRACTING_AUDIO)
         tracks, _ = probe_audio(media)
+        clock.lap("probe")
         rule: Mapping[str, Any] = job.get("options") or {}
         track, why = _pick_track(tracks, rule.get("audio_track"), source, options)
         reporter.log(f"audio track {track.index} chosen: {why}")
@@ -152,6 +163,7 @@ class JobRunner:
         if needs_provider(settings, source=source, target=target):
             translator = precheck(settings, source=source, target=target, device=self.device)
         audio = extract_audio(media, track=track.index, cancel=check_cancel)
+        clock.lap("decode")
         if audio.offset:
             reporter.log(f"audio starts at {audio.offset:+.3f} s; cue times compensated")
         duration = audio.duration
@@ -174,10 +186,12 @@ class JobRunner:
         )  # fmt: skip
         fields.update(loaded)
         reporter.progress(_STAGE_END[Stage.LOADING_MODEL], stage=Stage.LOADING_MODEL, **fields)
+        clock.lap("model")
 
         if source is None:
             source = self._detect(engine, audio.samples, options, reporter, fields)
             _check_rule_language(source, rule, fields)
+            clock.lap("detect")
         fields["source_lang"] = source
         if translator is None and needs_provider(settings, source=source, target=target):
             translator = precheck(settings, source=source, target=target, device=self.device)
@@ -199,6 +213,7 @@ class JobRunner:
             progress=on_progress, cancel=check_cancel, **options.engine_kwargs(),
             initial_prompt=job_initial_prompt(job),
         )  # fmt: skip
+        clock.lap("transcribe")
         fields["speech_ratio"] = round(result.speech_ratio, 4)
         speed = duration / result.elapsed if result.elapsed else None
         reporter.log(
@@ -220,6 +235,7 @@ class JobRunner:
             strip_annotations=style.strip_annotations,
         )  # fmt: skip
         cues = build_cues(segments, style)
+        clock.lap("cues")
         if translator is not None and target:
             cues = translate_cues(
                 source_cues(cues), provider=translator, source=source, target=target,
@@ -228,6 +244,7 @@ class JobRunner:
             )  # fmt: skip
             out_language = target
             reporter.progress(_STAGE_END[Stage.TRANSCRIBING], stage=Stage.WRITING)
+            clock.lap("translate")
         output = output_options(settings, fmt=job.get("output_format"),
                                 variant=job.get("variant") or None)  # fmt: skip
         path = subtitle_path(media, language=out_language, options=output)
@@ -247,7 +264,9 @@ class JobRunner:
             before_replace=(lambda digest: intend(str(path), digest, out_language))
             if intend is not None else None,
         )  # fmt: skip
+        clock.lap("write")
         reporter.log(f"wrote {len(cues)} cues to {path}")
+        reporter.log(f"stage seconds: {clock}")
         reporter.progress(_STAGE_END[Stage.WRITING], stage=Stage.FINALIZING)
         return {
             **fields,
@@ -343,6 +362,22 @@ class JobRunner:
                 fields=fields,
             )
         return detection.code
+
+
+class _StageClock:
+    """Seconds each stage of a job took (bench/transcribe.py reads the job's log line)."""
+
+    def __init__(self, started: float) -> None:
+        self.last = started
+        self.laps: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.monotonic()
+        self.laps[stage] = self.laps.get(stage, 0.0) + now - self.last
+        self.last = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{stage} {seconds:.3f}" for stage, seconds in self.laps.items())
 
 
 def _pick_track(
