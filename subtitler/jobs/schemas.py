@@ -57,6 +57,9 @@ class JobOut(BaseModel):
     auto_retry_count: int = 0
     not_before: datetime | None = None
     request_options: dict[str, Any] = {}
+    # forced subtitles: [{start, end, language, confidence, language_confidence, subtitled}]
+    passages: list[dict[str, Any]] | None = None
+    forced_passages: int | None = None
 
     @field_serializer("created_at", "started_at", "completed_at", "not_before")
     def _utc(self, value: datetime | None) -> str | None:
