@@ -28,8 +28,6 @@ class LibraryFile(Base):
     external_langs: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # Languages jobs detected on untagged audio tracks (subtitler.library.verdict), ",deu,".
     detected_langs: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
-    # foreign-language passages the last forced job found (None: never looked; issue 22)
-    foreign_passages: Mapped[int | None] = mapped_column(Integer)
     # queued (a rule asked for a job) | done (what the rules want exists) | no_match | failed_probe
     verdict: Mapped[str] = mapped_column(String(16), nullable=False, default="no_match")
     reason: Mapped[str | None] = mapped_column(Text)

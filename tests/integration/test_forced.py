@@ -4,13 +4,18 @@ and the bundled multilingual base model; only the foreign passages get cues."""
 from __future__ import annotations
 
 import re
+import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from subtitler.daemon import Daemon
 from subtitler.settings import REGISTRY
 from subtitler.workers.pipeline import JobRunner
+from tests.integration.test_worker_pool import job_in, wait_for
 from tests.speechgen import ENGLISH, GERMAN, MediaFactory, Track
 
 pytestmark = pytest.mark.timeout(900)
@@ -129,3 +134,74 @@ def _seconds(wav: Path) -> float:
 
     with wave.open(str(wav)) as fh:
         return fh.getnframes() / fh.getframerate()
+
+
+# --- through the daemon: a rule with the forced action on a library, a real worker process ----
+@pytest.fixture
+async def worker(client: httpx.AsyncClient) -> AsyncIterator[None]:
+    resp = await client.post("/api/workers", json={"worker_type": "cpu"})
+    assert resp.status_code == 201, resp.text
+
+    async def idle() -> bool:
+        return (await client.get("/api/workers/worker-cpu-0")).json()["status"] == "idle"
+
+    await wait_for(idle, timeout=120, what="worker to start")
+    yield
+
+
+@pytest.mark.slow
+async def test_forced_rule_on_a_library_queues_one_job_per_file_and_the_library_shows_them(
+    client: httpx.AsyncClient, daemon: Daemon, media: MediaFactory, tmp_path: Path, worker: None
+) -> None:
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    en, de, gap = media.speech(ENGLISH), media.speech(GERMAN, voice="de"), media.silence(1.0)
+    mixed = media.mkv([Track(media.concat([en, gap, de, gap, en]), language="eng")], video=False)
+    shutil.copy(mixed, lib / "Spy Film.mkv")
+    shutil.copy(media.mkv([Track(en, language="eng")], video=False), lib / "Plain Film.mkv")
+    preset = dict(REGISTRY["preset_balanced"].default)
+    await daemon.settings.bulk_update(
+        {"library_paths": [str(lib)], "preset_balanced": {**preset, "model": "base"}}
+    )
+    rule = {"name": "Forced English", "action": {"action_type": "forced",
+                                                  "target_language": "en"}}  # fmt: skip
+    assert (await client.post("/api/scan-rules", json=rule)).status_code == 201
+    assert (await client.post("/api/scanner/scan")).status_code == 200
+    jobs = (await client.get("/api/jobs", params={"page_size": 50})).json()["jobs"]
+    assert sorted((j["file_name"], j["variant"], j["target_lang"]) for j in jobs) == [
+        ("Plain Film.mkv", "forced", "eng"),
+        ("Spy Film.mkv", "forced", "eng"),
+    ]
+    done = {}
+    for job in jobs:
+        done[job["file_name"]] = await wait_for(
+            lambda j=job: job_in(client, j["id"], "completed", "failed"), timeout=800,
+            what=f"forced job on {job['file_name']}",
+        )  # fmt: skip
+    spy, plain = done["Spy Film.mkv"], done["Plain Film.mkv"]
+    assert spy["status"] == "completed", spy
+    assert spy["forced_passages"] == 1 and spy["passages"][0]["language"] == "deu"
+    assert spy["output_path"].endswith("Spy Film.eng.forced.srt")
+    assert (lib / "Spy Film.eng.forced.srt").exists()
+    assert plain["status"] == "completed" and plain["forced_passages"] == 0
+    assert plain["output_path"] is None and not (lib / "Plain Film.eng.forced.srt").exists()
+    log = [line["message"] for line in (await client.get(f"/api/jobs/{spy['id']}/log")).json()]
+    assert any("1 foreign passage" in line for line in log)
+
+    assert (await client.post("/api/scanner/scan")).status_code == 200  # no second job
+    again = (await client.get("/api/jobs", params={"page_size": 50})).json()["jobs"]
+    assert len(again) == 2
+    items = (await client.get("/api/library")).json()["items"]
+    by_name = {i["name"]: i for i in items}
+    assert by_name["Spy Film.mkv"]["subtitles"]["forced"] == ["eng"]
+    assert by_name["Spy Film.mkv"]["subtitles"]["ours"] == []
+    assert by_name["Plain Film.mkv"]["subtitles"]["forced"] == []
+    (lib / "Spy Film.eng.forced.srt").unlink()  # still known: passages, no forced subtitle
+    async with daemon.db.write() as session:
+        from sqlalchemy import delete
+
+        from subtitler.db.models import WrittenSubtitle
+
+        await session.execute(delete(WrittenSubtitle))
+    wanting = (await client.get("/api/library", params={"status": "foreign_no_forced"})).json()
+    assert [i["name"] for i in wanting["items"]] == ["Spy Film.mkv"]

@@ -1843,6 +1843,12 @@ export interface components {
              */
             variant?: string | null;
             /**
+             * Forced
+             * @description A forced subtitle in target_lang (Movie.<lang>.forced.srt): cues only for the passages spoken in another language than the audio's main one.
+             * @default false
+             */
+            forced: boolean;
+            /**
              * Channel
              * @description Where the request comes from (recorded, filterable).
              * @default api
@@ -1977,6 +1983,12 @@ export interface components {
             request_options: {
                 [key: string]: unknown;
             };
+            /** Passages */
+            passages?: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Forced Passages */
+            forced_passages?: number | null;
         };
         /** JobPatch */
         JobPatch: {
@@ -2024,6 +2036,11 @@ export interface components {
              * @default false
              */
             wants_subtitle: boolean;
+            /**
+             * Variant
+             * @default
+             */
+            variant: string;
         };
         /** JobStats */
         JobStats: {
@@ -2075,7 +2092,7 @@ export interface components {
             /** Missing */
             missing?: string | null;
             /** Status */
-            status?: ("failed" | "skipped" | "ours" | "wanted" | "done" | "ignored") | null;
+            status?: ("failed" | "skipped" | "ours" | "wanted" | "done" | "ignored" | "foreign_no_forced") | null;
         };
         /** LimitsOut */
         LimitsOut: {
@@ -11413,7 +11430,7 @@ export interface operations {
                 folder?: string | null;
                 /** @description No subtitle in this */
                 missing?: string | null;
-                status?: ("failed" | "skipped" | "ours" | "wanted" | "done" | "ignored") | null;
+                status?: ("failed" | "skipped" | "ours" | "wanted" | "done" | "ignored" | "foreign_no_forced") | null;
                 sort?: string;
                 order?: "asc" | "desc";
                 page?: number;

@@ -2,8 +2,6 @@
 
 - `jobs.passages`: the foreign-language passages a forced job found (start, end, language,
   confidence), and `jobs.forced_passages`: how many got cues (0: no forced subtitle written).
-- `library_files.foreign_passages`: the passages the last forced job found on the file (NULL:
-  never looked), for the Library's "foreign passages, no forced subtitle" filter.
 
 Revision ID: 0010_forced
 Revises: 0009_library
@@ -25,13 +23,9 @@ def upgrade() -> None:
     with op.batch_alter_table("jobs") as batch:
         batch.add_column(sa.Column("passages", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("forced_passages", sa.Integer(), nullable=True))
-    with op.batch_alter_table("library_files") as batch:
-        batch.add_column(sa.Column("foreign_passages", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("library_files") as batch:
-        batch.drop_column("foreign_passages")
     with op.batch_alter_table("jobs") as batch:
         batch.drop_column("forced_passages")
         batch.drop_column("passages")
