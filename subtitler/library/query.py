@@ -4,7 +4,6 @@ page's last jobs and our subtitles in two more queries (never per row)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
@@ -15,6 +14,7 @@ from subtitler.errors import BadRequest
 from subtitler.jobs.schemas import as_utc_iso
 from subtitler.jobs.states import FORCED, JobStatus
 from subtitler.media.languages import parse_language
+from subtitler.subtitles.naming import is_forced_name
 
 Status = Literal["failed", "skipped", "ours", "wanted", "done", "ignored", "foreign_no_forced"]
 SORTS = {
@@ -208,10 +208,6 @@ async def _ours(session: Any, paths: list[str]) -> dict[str, list[str]]:
         if label and label not in langs:
             langs.append(label)
     return out
-
-
-def is_forced_name(path: str | None) -> bool:
-    return bool(path) and f".{FORCED}." in Path(str(path)).name
 
 
 def _item(row: LibraryFile, last_job: dict[str, Any] | None, labels: list[str]) -> dict[str, Any]:
