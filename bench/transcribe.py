@@ -24,6 +24,8 @@ track's tag), in both cases:
   throughput_ratio = raw wall / pool wall (target >= 1.2 on 2 cores).
 
 Progress goes to stderr. `--quick`: a 1-minute file, backlog 2, one repeat (smoke run).
+`--forced`: instead, a forced job's wall against a full transcription of one file with a German
+passage (bench/forced_job.py; forced_ratio = forced wall / full wall).
 """
 
 from __future__ import annotations
@@ -488,9 +490,22 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--preset", default=PRESET, choices=("fast", "balanced", "best"))
     parser.add_argument("--model", help="the preset with this model instead (e.g. tiny.en)")
+    parser.add_argument(
+        "--forced", action="store_true",
+        help="only a forced job's wall time against a full transcription of the same file "
+        "(bench/forced_job.py; a multilingual model, base unless --model)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.quick:
         args.minutes, args.backlog, args.repeat = 1.0, 2, 1
+    if args.forced:  # issue 22: its own small report
+        from bench.forced_job import forced_vs_full
+
+        configure_hub(allow_download=False)
+        minutes = 0.5 if args.smoke else args.minutes
+        report = forced_vs_full(minutes=minutes, model=args.model or "base", preset=args.preset)
+        print(json.dumps({"forced": report}, indent=2))
+        return
     if args.smoke:
         args.minutes, args.backlog, args.repeat = 0.25, 1, 1
         args.model = args.model or "tiny.en"

@@ -28,6 +28,7 @@ BENCHES: list[tuple[str, list[str], set[str], float]] = [
     ("translate", [], {"providers", "stage_share"}, 10),
     ("transcribe", [], {"raw", "daemon", "overhead_ratio", "cpu_overhead_ratio", "backlog"}, 15),
     ("transcribe", ["--daemon-only"], {"film", "daemon_settings"}, 10),
+    ("transcribe", ["--forced"], {"forced"}, 15),
 ]
 
 
@@ -64,7 +65,12 @@ def test_bench_smoke_run_completes_and_prints_its_json(
     report = printed_json(proc.stdout)
     assert "error" not in report, report["error"]
     assert keys <= set(report), sorted(keys - set(report))
-    if bench == "transcribe" and extra:
+    if bench == "transcribe" and extra == ["--forced"]:  # issue 22: passages only
+        forced = report["forced"]
+        assert forced["forced"]["forced_passages"] == 1, forced
+        assert forced["forced"]["output"] == "Film.eng.forced.srt", forced
+        assert forced["full"]["output"] == "Film.eng.srt" and forced["forced_ratio"] > 0, forced
+    elif bench == "transcribe" and extra:
         film = report["film"]
         assert film["status"] == "completed" and not film["worker_restarted"], film
         assert film["requeued"] == 0 and film["last_cue_within_final_minute"], film

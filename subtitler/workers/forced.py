@@ -12,8 +12,8 @@ with forced_passages 0.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ from subtitler.subtitles.writer import ensure_writable
 from subtitler.translation.stage import needs_provider, precheck, source_cues, translate_cues
 from subtitler.workers.engine import Cancelled, TranscriptionEngine, speech_spans
 from subtitler.workers.job_options import job_model
+from subtitler.workers.models import TranscribeOptions
 from subtitler.workers.passages import LanguageId, Passage, find_passages
 
 if TYPE_CHECKING:
@@ -96,10 +97,77 @@ def run_forced(
     main = parse_language(main) or main
     fields["source_lang"] = main
 
+    outcome = forced_cues(
+        engine, audio.samples, spans, main=main, target=target, settings=settings,
+        options=options, reporter=reporter, fields=fields, device=runner.device,
+    )  # fmt: skip
+    cues, all_segments, passages = outcome.cues, outcome.segments, outcome.passages
+    if not cues:
+        return _none(fields, passages, started, speech_detected=True)
+
+    reporter.progress(95.0, stage=Stage.WRITING)
+    output = output_options(settings, fmt=job.get("output_format"), variant=None)
+    path = subtitle_path(media, language=target, options=output, forced=True)
+    written: Mapping[str, str] = job.get("written_subtitles") or {}
+    replaces = rule.get("replaces")
+    ensure_writable(
+        path, overwrite=output.overwrite,
+        written_by_us=lambda p, sha: str(p) == replaces or written.get(str(p)) == sha,
+    )  # fmt: skip
+    text = render(cues, fmt=output.fmt, segments=all_segments, language=target,
+                  duration=audio.duration)  # fmt: skip
+    if reporter.cancelled():
+        raise Cancelled("cancelled before writing")
+    intend = getattr(reporter, "intend_write", None)
+    sha = write_subtitle(
+        path, text, media=media,
+        before_replace=(lambda digest: intend(str(path), digest, target))
+        if intend is not None else None,
+    )  # fmt: skip
+    reporter.log(f"wrote {len(cues)} forced cues for {outcome.subtitled} passage(s) to {path}")
+    reporter.progress(99.0, stage=Stage.FINALIZING)
+    return {
+        **fields,
+        "speech_detected": True,
+        "passages": passages,
+        "forced_passages": outcome.subtitled,
+        "output_path": str(path),
+        "output_format": output.fmt,
+        "output_sha256": sha,
+        "output_language": target,
+        "segments_count": len(cues),
+        "processing_time_seconds": round(time.monotonic() - started, 2),
+        "audio_duration": audio.duration,
+        "stored_cues": cues_document(cues, all_segments, language=target, duration=audio.duration),
+    }
+
+
+@dataclass
+class ForcedCues:
+    cues: list[Cue]
+    segments: list[Segment]
+    passages: list[dict[str, Any]]  # every passage found, each with "subtitled"
+    subtitled: int  # passages that got cues (0: no forced subtitle)
+
+
+def forced_cues(
+    engine: TranscriptionEngine,
+    samples: Any,
+    spans: Sequence[tuple[float, float]],
+    *,
+    main: str,
+    target: str,
+    settings: Mapping[str, Any],
+    options: TranscribeOptions,
+    reporter: Reporter,
+    fields: dict[str, Any],
+    device: str = "cpu",
+) -> ForcedCues:
+    """The forced cues of `samples` (VAD `spans`): passages not in `main`, in `target`."""
     reporter.progress(14.0, stage=Stage.DETECTING_LANGUAGE)
     search_started = time.monotonic()
     search = find_passages(
-        audio.samples, spans, main_language=to_alpha2(main) or main,
+        samples, spans, main_language=to_alpha2(main) or main,
         identify=LanguageId(engine._whisper()),
         min_confidence=float(settings.get("forced_min_confidence", 0.6)),
         min_seconds=float(settings.get("forced_min_passage_seconds", 3.0)),
@@ -123,7 +191,7 @@ def run_forced(
     passages = [p.as_dict() | {"subtitled": p in todo} for p in found]
     if not todo:
         reporter.log(f"no foreign passage to subtitle in {target}: no forced subtitle written")
-        return _none(fields, passages, started, speech_detected=True)
+        return ForcedCues([], [], passages, 0)
 
     reporter.progress(25.0, stage=Stage.TRANSCRIBING)
     style = CueStyle.from_settings(settings, language=to_alpha2(target) or None)
@@ -131,51 +199,17 @@ def run_forced(
     all_segments: list[Segment] = []
     for n, passage in enumerate(todo):
         got, segments = _passage_cues(
-            engine, audio.samples, passage, target=target, settings=settings, style=style,
-            options=options, reporter=reporter, fields=fields, device=runner.device,
+            engine, samples, passage, target=target, settings=settings, style=style,
+            options=options, reporter=reporter, fields=fields, device=device,
         )  # fmt: skip
         cues.extend(got)
         all_segments.extend(segments)
         reporter.progress(25.0 + 70.0 * (n + 1) / len(todo), stage=Stage.TRANSCRIBING)
     if not cues:
         reporter.log("the foreign passages held no words: no forced subtitle written")
-        return _none(fields, passages, started, speech_detected=True)
+        return ForcedCues([], [], passages, 0)
 
-    reporter.progress(95.0, stage=Stage.WRITING)
-    output = output_options(settings, fmt=job.get("output_format"), variant=None)
-    path = subtitle_path(media, language=target, options=output, forced=True)
-    written: Mapping[str, str] = job.get("written_subtitles") or {}
-    replaces = rule.get("replaces")
-    ensure_writable(
-        path, overwrite=output.overwrite,
-        written_by_us=lambda p, sha: str(p) == replaces or written.get(str(p)) == sha,
-    )  # fmt: skip
-    text = render(cues, fmt=output.fmt, segments=all_segments, language=target,
-                  duration=audio.duration)  # fmt: skip
-    if reporter.cancelled():
-        raise Cancelled("cancelled before writing")
-    intend = getattr(reporter, "intend_write", None)
-    sha = write_subtitle(
-        path, text, media=media,
-        before_replace=(lambda digest: intend(str(path), digest, target))
-        if intend is not None else None,
-    )  # fmt: skip
-    reporter.log(f"wrote {len(cues)} forced cues for {len(todo)} passage(s) to {path}")
-    reporter.progress(99.0, stage=Stage.FINALIZING)
-    return {
-        **fields,
-        "speech_detected": True,
-        "passages": passages,
-        "forced_passages": len(todo),
-        "output_path": str(path),
-        "output_format": output.fmt,
-        "output_sha256": sha,
-        "output_language": target,
-        "segments_count": len(cues),
-        "processing_time_seconds": round(time.monotonic() - started, 2),
-        "audio_duration": audio.duration,
-        "stored_cues": cues_document(cues, all_segments, language=target, duration=audio.duration),
-    }
+    return ForcedCues(cues, all_segments, passages, len(todo) if cues else 0)
 
 
 def _passage_cues(
@@ -237,5 +271,67 @@ def _none(
         "passages": passages,
         "forced_passages": 0,
         "segments_count": 0,
+        "processing_time_seconds": round(time.monotonic() - started, 2),
+    }
+
+
+def run_forced_asr(
+    engine: TranscriptionEngine,
+    *,
+    job: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    topts: TranscribeOptions,
+    reporter: Reporter,
+    fields: dict[str, Any],
+    device: str = "cpu",
+) -> dict[str, Any]:
+    """POST /asr?forced=<lang>: the forced cues of an upload, answered like any /asr result."""
+    from subtitler.asr.output import render_asr
+    from subtitler.media.languages import display_name
+    from subtitler.subtitles.writer import write_atomic
+    from subtitler.workers.asr_jobs import load_input, whisper_code
+    from subtitler.workers.pipeline import JobFailed, JobRunner
+
+    started = time.monotonic()
+    options: Mapping[str, Any] = job.get("options") or {}
+    target = parse_language(str(options["forced"])) or "eng"
+    reporter.progress(6.0, stage=Stage.EXTRACTING_AUDIO, **fields)
+    samples = load_input(options, reporter.cancelled)
+    duration = len(samples) / 16000
+    if not engine.model_info.multilingual:
+        raise JobFailed(
+            f"forced subtitles need a multilingual model; {engine.model_info.name} knows "
+            "English only (choose e.g. base for asr_quality_preset)",
+            code="model_language_mismatch", fields=fields,
+        )  # fmt: skip
+    spans = speech_spans(samples) if len(samples) else []
+    outcome = ForcedCues([], [], [], 0)
+    if spans:
+        language = options.get("language")
+        main = parse_language(str(language)) if language else None
+        if main is None:
+            main = JobRunner._detect(engine, samples, topts, reporter, fields)
+        fields["source_lang"] = main
+        outcome = forced_cues(
+            engine, samples, spans, main=main, target=target, settings=settings, options=topts,
+            reporter=reporter, fields=fields, device=device,
+        )  # fmt: skip
+    output = str(options.get("output") or "srt")
+    lines = [Segment(start=c.start, end=c.end, text=" ".join(c.lines)) for c in outcome.cues]
+    text = render_asr(
+        output, cues=outcome.cues, segments=lines, language=whisper_code(target),
+        language_name=display_name(target), duration=duration, task="translate",
+    )  # fmt: skip
+    result_path = Path(options["results_dir"]) / f"{job['id']}.{output}"
+    write_atomic(result_path, text)
+    reporter.log(f"forced: {len(outcome.cues)} cues for {outcome.subtitled} passage(s)")
+    return {
+        **fields,
+        "speech_detected": bool(spans),
+        "passages": outcome.passages,
+        "forced_passages": outcome.subtitled,
+        "output_path": str(result_path),
+        "output_format": output,
+        "segments_count": len(outcome.cues),
         "processing_time_seconds": round(time.monotonic() - started, 2),
     }

@@ -205,3 +205,32 @@ async def test_forced_rule_on_a_library_queues_one_job_per_file_and_the_library_
         await session.execute(delete(WrittenSubtitle))
     wanting = (await client.get("/api/library", params={"status": "foreign_no_forced"})).json()
     assert [i["name"] for i in wanting["items"]] == ["Spy Film.mkv"]
+
+
+@pytest.mark.slow
+async def test_asr_forced_option_answers_with_the_foreign_passages_only(
+    client: httpx.AsyncClient, daemon: Daemon, media: MediaFactory, worker: None
+) -> None:
+    en, de, gap = media.speech(ENGLISH), media.speech(GERMAN, voice="de"), media.silence(1.0)
+    wav = media.concat([en, gap, de, gap, en])
+    preset = dict(REGISTRY["preset_balanced"].default)
+    await daemon.settings.bulk_update(
+        {"asr_quality_preset": "balanced", "preset_balanced": {**preset, "model": "base"}}
+    )
+    german = (_seconds(en) + 1.0, _seconds(en) + 1.0 + _seconds(de))
+    with wav.open("rb") as fh:
+        resp = await client.post(
+            "/asr", params={"forced": "en", "language": "en", "output": "srt"},
+            files={"audio_file": ("mixed.wav", fh)}, timeout=800,
+        )  # fmt: skip
+    assert resp.status_code == 200, resp.text
+    times = parse_srt_times(resp.text)
+    assert times, resp.text
+    for start, end in times:
+        assert german[0] - 1.0 <= start and end <= german[1] + 1.0, (start, end, german)
+    assert "london" not in resp.text.lower()
+    jobs = (await client.get("/api/jobs", params={"page_size": 10})).json()["jobs"]
+    [job] = [j for j in jobs if j["job_type"] == "asr"]
+    assert job["forced_passages"] == 1 and job["passages"][0]["language"] == "deu"
+    bad = await client.post("/asr", params={"forced": "xx-nope"}, files={"audio_file": b"x"})
+    assert bad.status_code == 422 and bad.json()["code"] == "unknown_language"
