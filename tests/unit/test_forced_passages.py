@@ -17,13 +17,16 @@ def _identify_by_level(levels: dict[float, str]) -> object:
     real one is Whisper's; tests/integration/test_forced.py runs it)."""
     calls: list[float] = []
 
-    def identify(clip: np.ndarray) -> dict[str, float]:
+    def one(clip: np.ndarray) -> dict[str, float]:
         calls.append(len(clip) / RATE)
         counts: dict[str, float] = {}
         for level, lang in levels.items():
             counts[lang] = counts.get(lang, 0.0) + float(np.sum(np.isclose(clip, level)))
         total = sum(counts.values()) or 1.0
         return {lang: n / total for lang, n in counts.items()}
+
+    def identify(clips: list[np.ndarray], *, padded: bool = False) -> list[dict[str, float]]:
+        return [one(clip) for clip in clips]
 
     identify.calls = calls  # type: ignore[attr-defined]
     return identify
