@@ -84,3 +84,11 @@ def test_forced_rule_queues_beside_a_plain_subtitle_and_stops_once_produced() ->
     assert [j.variant for j in only_forced] == ["forced"]
     only_plain = evaluate(rules, media("eng"), produced=[("eng", "forced")])
     assert [j.variant for j in only_plain] == [""]
+
+
+def test_speech_the_model_cannot_place_is_no_passage() -> None:
+    """Not English, but no language is likely either (three guesses of a third each): dropped."""
+    audio, spans = _audio([(0.1, 5), (0.2, 4), (0.3, 4), (0.4, 4), (0.1, 5)])
+    identify = _identify_by_level({0.1: "en", 0.2: "la", 0.3: "fi", 0.4: "cs"})
+    search = find_passages(audio, spans, main_language="en", identify=identify)
+    assert search.passages == [] and search.refined > 0
