@@ -28,6 +28,7 @@ MIN_ID_SECONDS = 1.0  # under a second of speech says nothing about its language
 SUSPECT_BELOW = 0.8  # a window less sure than this of the main language is looked at span by span
 MIN_LANGUAGE_CONFIDENCE = 0.5  # a passage's own language must be at least this likely
 WINDOW_SECONDS = 10.0  # speech packed into one identification of the first pass
+MERGE_GAP_SECONDS = 5.0  # passages of one language this close are one
 BATCH = 8  # clips handed to the identification at once (between cancel checks)
 
 
@@ -173,7 +174,26 @@ def find_passages(
         if verdict and code is not None:
             passages.append(Passage(start=start, end=end, language=code, confidence=foreign,
                                     language_confidence=sure))  # fmt: skip
-    return PassageSearch(passages, len(windows), len(heard) + len(runs))
+    return PassageSearch(_merged(passages), len(windows), len(heard) + len(runs))
+
+
+def _merged(passages: Sequence[Passage]) -> list[Passage]:
+    """Passages of one language a few seconds apart are one scene: a short span between them that
+    read as the main language was most likely misheard (and two cues blocks would be split)."""
+    out: list[Passage] = []
+    for p in passages:
+        last = out[-1] if out else None
+        if last and last.language == p.language and p.start - last.end <= MERGE_GAP_SECONDS:
+            a, b = last.duration, p.duration
+            out[-1] = Passage(
+                start=last.start, end=p.end, language=p.language,
+                confidence=(last.confidence * a + p.confidence * b) / (a + b),
+                language_confidence=(last.language_confidence * a + p.language_confidence * b)
+                / (a + b),
+            )  # fmt: skip
+        else:
+            out.append(p)
+    return out
 
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:

@@ -92,3 +92,14 @@ def test_speech_the_model_cannot_place_is_no_passage() -> None:
     identify = _identify_by_level({0.1: "en", 0.2: "la", 0.3: "fi", 0.4: "cs"})
     search = find_passages(audio, spans, main_language="en", identify=identify)
     assert search.passages == [] and search.refined > 0
+
+
+def test_one_language_a_few_seconds_apart_is_one_passage() -> None:
+    """German, a short span the model heard as English, German again: one scene, one passage."""
+    en, de = 0.1, 0.2
+    audio, spans = _audio([(en, 5), (en, 5), (de, 4), (de, 4), (en, 2), (de, 4), (de, 4), (en, 5)])
+    identify = _identify_by_level({en: "en", de: "de"})
+    search = find_passages(audio, spans, main_language="en", identify=identify)
+    [passage] = search.passages
+    assert (passage.start, passage.end) == (spans[2][0], spans[6][1])
+    assert passage.language == "deu"
