@@ -9412,6 +9412,8 @@ export interface operations {
                 vad_filter?: boolean | null;
                 word_timestamps?: boolean | null;
                 video_file?: string | null;
+                /** @description A forced subtitle in this language (e.g. en): cues only for the passages spoken in another language than the main one (`language`, else detected). */
+                forced?: string | null;
             };
             header?: never;
             path?: never;
