@@ -32,6 +32,8 @@ track's tag), in both cases:
 
 Progress goes to stderr. `--quick`: the shortest file (one clip, ~27 s) on tiny.en, backlog 1,
 one repeat (CI: it completes and prints its JSON; the figures mean nothing).
+`--forced`: instead, a forced job's wall against a full transcription of one file with a German
+passage (bench/forced_job.py; forced_ratio = forced wall / full wall).
 """
 
 from __future__ import annotations
@@ -563,7 +565,19 @@ def main() -> int:
         "back as the daemon does)",
     )  # fmt: skip
     cli.add_argument("--batch-size", type=int, help="the preset with this batch size")
+    cli.add_argument(
+        "--forced", action="store_true",
+        help="only a forced job's wall time against a full transcription of the same file "
+        "(bench/forced_job.py; a multilingual model, base unless --model)",
+    )  # fmt: skip
     args = cli.parse_args()
+    if args.forced:  # issue 22: its own small report
+        from bench.forced_job import forced_vs_full
+
+        configure_hub(allow_download=False)
+        minutes = 0.5 if args.quick else args.minutes
+        report = forced_vs_full(minutes=minutes, model=args.model or "base", preset=args.preset)
+        return emit({"forced": report})
     if args.quick:
         args.minutes, args.backlog, args.repeat = 0.25, 1, 1
         args.model = args.model or "tiny.en"

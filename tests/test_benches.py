@@ -40,6 +40,7 @@ KEYS: dict[str, set[str]] = {
 # further runs of a bench with extra arguments: (bench, arguments, keys)
 VARIANTS: list[tuple[str, list[str], set[str]]] = [
     ("transcribe", ["--daemon-only"], {"film", "daemon_settings"}),
+    ("transcribe", ["--forced"], {"forced"}),
 ]
 MINUTES = 10  # the most a --quick run may take on 2 busy cores (about a minute on a quiet one)
 
@@ -91,7 +92,12 @@ def test_bench_quick_run_completes_and_prints_its_json(
     assert report["bench"] == bench and "--quick" in report["command"]
     assert set(report["machine"]) >= MACHINE, report["machine"]
     assert report["machine"]["nproc"] >= 1
-    if bench == "transcribe" and extra:
+    if bench == "transcribe" and extra == ["--forced"]:  # issue 22: passages only
+        forced = report["forced"]
+        assert forced["forced"]["forced_passages"] == 1, forced
+        assert forced["forced"]["output"] == "Film.eng.forced.srt", forced
+        assert forced["full"]["output"] == "Film.eng.srt" and forced["forced_ratio"] > 0, forced
+    elif bench == "transcribe" and extra:
         film = report["film"]
         assert film["status"] == "completed" and not film["worker_restarted"], film
         assert film["requeued"] == 0 and film["last_cue_within_final_minute"], film

@@ -29,6 +29,11 @@ class JobCreate(JobOptionsIn):
         pattern=r"^[A-Za-z0-9_-]{1,32}$",
         description="A tag in the file name (Movie.eng.<variant>.srt): another output file.",
     )
+    forced: bool = Field(
+        default=False,
+        description="A forced subtitle in target_lang (Movie.<lang>.forced.srt): cues only for "
+        "the passages spoken in another language than the audio's main one.",
+    )
     channel: Literal["api", "ui", "webhook"] = Field(
         default="api", description="Where the request comes from (recorded, filterable)."
     )

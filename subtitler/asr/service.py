@@ -53,11 +53,12 @@ class AsrRequest:
     video_file: str | None = None
     upload_name: str | None = None
     preset: str | None = None  # None: the asr_quality_preset setting
+    forced: str | None = None  # a forced subtitle in this language: foreign passages only
 
     def key(self, audio_sha256: str) -> str:
         parts = [audio_sha256, self.kind, self.task, self.language or "", self.output,
                  self.initial_prompt or "", str(self.vad_filter), str(self.word_timestamps),
-                 str(self.encode), self.preset or ""]  # fmt: skip
+                 str(self.encode), self.preset or "", self.forced or ""]  # fmt: skip
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 

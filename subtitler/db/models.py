@@ -101,6 +101,9 @@ class Job(Base):
     # The output's variant tag ('' for the plain subtitle): part of the output's identity.
     variant: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     not_before: Mapped[datetime | None] = mapped_column(DateTime)  # automatic retry backoff
+    # forced subtitles (issue 22): the foreign passages found and how many got cues
+    passages: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    forced_passages: Mapped[int | None] = mapped_column(Integer)
     auto_retry_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     @property

@@ -19,6 +19,7 @@ from subtitler.db.models import WrittenSubtitle
 from subtitler.errors import BadRequest, Conflict, NotFound
 from subtitler.jobs.schemas import as_utc_iso
 from subtitler.media.languages import parse_language
+from subtitler.subtitles.naming import is_forced_name
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class SubtitleHistory:
             "format": Path(row.path).suffix.lstrip(".").lower() or None,
             "created_at": as_utc_iso(row.written_at),
             "exists": exists,
+            "forced": is_forced_name(row.path),  # Film.eng.forced.srt (issue 22)
         }
 
     async def get(self, uid: str) -> WrittenSubtitle:

@@ -19,7 +19,7 @@ from subtitler.integrations.notify import SignedSender
 from subtitler.integrations.refresh import MediaRefresher
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.schemas import job_payload
-from subtitler.jobs.states import JobStatus
+from subtitler.jobs.states import FORCED, JobStatus
 from subtitler.rules.service import RulesService
 from subtitler.scanner.library import MediaLibrary
 
@@ -111,7 +111,7 @@ class IntegrationsService:
             await self.apprise.add(f"failed: {job.file_name} ({job.error_code}: {job.error})",
                                    failure=True)  # fmt: skip
         elif status == JobStatus.COMPLETED and self._settings.get("apprise_on_completed"):
-            await self.apprise.add(f"subtitle written: {job.output_path}", failure=False)
+            await self.apprise.add(_completed_line(job), failure=False)
 
     async def callback(
         self, job: Any, *, event: str, data: dict[str, Any]
@@ -148,3 +148,12 @@ class IntegrationsService:
             sent.append(await self.signed.send(channel="webhook", url=url, event=event,
                                                data=data, job_ids=job_ids))  # fmt: skip
         return sent
+
+
+def _completed_line(job: Any) -> str:
+    """The Apprise line of a completed job; a forced one says so, or that it found no passage."""
+    if getattr(job, "variant", "") == FORCED:
+        if not job.output_path:
+            return f"no foreign passage in {job.file_name}: no forced subtitle"
+        return f"forced subtitle written ({job.forced_passages} passage(s)): {job.output_path}"
+    return f"subtitle written: {job.output_path}"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from subtitler.errors import SubtitlerError
+from subtitler.jobs.states import FORCED
 from subtitler.subtitles.naming import OutputOptions, subtitle_path
 from subtitler.subtitles.writer import file_sha256, write_atomic
 
@@ -36,6 +37,9 @@ def media_not_found(media: Path) -> PrecheckFailed:
     return PrecheckFailed(f"the media file is gone: {media}", code="media_not_found", status=404)
 
 
+FORCED_VARIANT = FORCED  # a forced subtitle: only the foreign passages (issue 22)
+
+
 def output_options(
     settings: Mapping[str, Any], *, fmt: str | None, variant: str | None
 ) -> OutputOptions:
@@ -51,6 +55,9 @@ def planned_output(
     """Where the job's subtitle will go; None while its language is unknown (detection)."""
     if not language:
         return None
+    if variant == FORCED_VARIANT:  # Film.eng[.tag].forced.srt (subtitler.workers.forced)
+        return subtitle_path(media, language=language, forced=True,
+                             options=output_options(settings, fmt=fmt, variant=None))  # fmt: skip
     return subtitle_path(media, language=language, options=output_options(
         settings, fmt=fmt, variant=variant), forced=forced, sdh=sdh)  # fmt: skip
 

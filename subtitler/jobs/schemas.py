@@ -70,6 +70,9 @@ class JobOut(BaseModel):
     not_before: datetime | None = None
     request_options: dict[str, Any] = {}
     source_subtitle: SourceSubtitleOut | None = None
+    # forced subtitles: [{start, end, language, confidence, language_confidence, subtitled}]
+    passages: list[dict[str, Any]] | None = None
+    forced_passages: int | None = None
 
     @field_serializer("created_at", "started_at", "completed_at", "not_before")
     def _utc(self, value: datetime | None) -> str | None:

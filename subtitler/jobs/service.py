@@ -13,7 +13,7 @@ from subtitler.errors import BadRequest, Conflict
 from subtitler.jobs.claim import DuplicateJob
 from subtitler.jobs.prechecks import precheck
 from subtitler.jobs.queue import JobQueue
-from subtitler.jobs.states import CHANNELS, JobStatus, JobType, Task
+from subtitler.jobs.states import CHANNELS, FORCED, JobStatus, JobType, Task
 from subtitler.media.languages import parse_language
 from subtitler.security.outbound import check_url
 from subtitler.security.paths import check_allowed
@@ -55,6 +55,7 @@ class JobService:
         variant: str | None = None,
         replaces: str | None = None,
         wants_subtitle: bool = False,
+        forced: bool = False,
     ) -> Job:
         file_path = check_allowed(file_path, self._settings.get)  # 403 before any file access
         if callback_url:  # never link-local/metadata; this machine only when allowed
@@ -85,6 +86,9 @@ class JobService:
         if channel not in CHANNELS:
             raise BadRequest(f"channel must be one of {', '.join(CHANNELS)}", code="bad_channel")
         tag = _variant(variant)
+        if forced and tag not in ("", FORCED):
+            raise BadRequest("a forced subtitle has the variant 'forced'", code="bad_variant")
+        tag = FORCED if forced else tag
         job_type = (
             JobType.TRANSLATION if transcribe_or_translate == Task.TRANSLATE
             else JobType.TRANSCRIPTION
@@ -106,10 +110,11 @@ class JobService:
         # imported here: subtitler.translation imports the jobs package's states
         from subtitler.translation.enqueue import plan_manual_job
 
-        fields = await plan_manual_job(
-            settings=self._settings, path=path, source=source, target=target, fields=fields,
-            wants_subtitle=wants_subtitle,
-        )  # fmt: skip
+        if tag != FORCED:  # a forced job listens to the passages; no existing subtitle serves
+            fields = await plan_manual_job(
+                settings=self._settings, path=path, source=source, target=target, fields=fields,
+                wants_subtitle=wants_subtitle,
+            )  # fmt: skip
         await self._precheck(fields, replaces=replaces)
         return await self.queue.enqueue(**fields)
 

@@ -46,3 +46,7 @@ MAX_RECOVERIES = 3
 
 # Where a job came from (recorded on the job, filterable in GET /api/jobs).
 CHANNELS: tuple[str, ...] = ("ui", "api", "scan", "watcher", "webhook", "asr", "openai")
+
+# The variant of a forced subtitle job (issue 22): Film.eng.forced.srt, cues for the foreign
+# passages only; rules and the scan history count it apart from the plain subtitle.
+FORCED = "forced"

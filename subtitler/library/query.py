@@ -12,10 +12,11 @@ from subtitler.db.models import Job, WrittenSubtitle
 from subtitler.db.models_library import LibraryFile
 from subtitler.errors import BadRequest
 from subtitler.jobs.schemas import as_utc_iso
-from subtitler.jobs.states import JobStatus
+from subtitler.jobs.states import FORCED, JobStatus
 from subtitler.media.languages import parse_language
+from subtitler.subtitles.naming import is_forced_name
 
-Status = Literal["failed", "skipped", "ours", "wanted", "done", "ignored"]
+Status = Literal["failed", "skipped", "ours", "wanted", "done", "ignored", "foreign_no_forced"]
 SORTS = {
     "name": (LibraryFile.name,),
     "folder": (LibraryFile.folder, LibraryFile.name),
@@ -92,6 +93,21 @@ def _status_where(status: str) -> ColumnElement[bool]:
         return exists().where(WrittenSubtitle.media_path == LibraryFile.path)
     if status == "ignored":
         return LibraryFile.ignored.is_(True)
+    if status == "foreign_no_forced":  # a forced job found foreign passages; no forced file now
+        return and_(
+            exists().where(
+                job_of_file,
+                Job.variant == FORCED,
+                Job.status == JobStatus.COMPLETED,
+                Job.forced_passages > 0,
+            ),
+            not_(
+                exists().where(
+                    WrittenSubtitle.media_path == LibraryFile.path,
+                    WrittenSubtitle.path.like("%.forced.%"),
+                )
+            ),
+        )
     if status in ("wanted", "done"):
         return and_(LibraryFile.verdict == status, LibraryFile.ignored.is_(False))
     raise BadRequest(f"Unknown status filter: {status}", code="invalid_filter")
@@ -179,20 +195,24 @@ async def _ours(session: Any, paths: list[str]) -> dict[str, list[str]]:
         return {}
     rows = (
         await session.execute(
-            select(WrittenSubtitle.media_path, WrittenSubtitle.language).where(
-                WrittenSubtitle.media_path.in_(paths)
-            )
+            select(
+                WrittenSubtitle.media_path, WrittenSubtitle.language, WrittenSubtitle.path
+            ).where(WrittenSubtitle.media_path.in_(paths))
         )
     ).all()
     out: dict[str, list[str]] = {}
-    for path, language in rows:
+    for path, language, sub_path in rows:
         langs = out.setdefault(path, [])
-        if language and language not in langs:
-            langs.append(language)
+        # a forced subtitle (Film.eng.forced.srt) is listed as "forced:eng" (issue 22)
+        label = f"{FORCED}:{language}" if language and is_forced_name(sub_path) else language
+        if label and label not in langs:
+            langs.append(label)
     return out
 
 
-def _item(row: LibraryFile, last_job: dict[str, Any] | None, ours: list[str]) -> dict[str, Any]:
+def _item(row: LibraryFile, last_job: dict[str, Any] | None, labels: list[str]) -> dict[str, Any]:
+    ours = [lang for lang in labels if not lang.startswith(f"{FORCED}:")]
+    forced = sorted(lang.split(":", 1)[1] for lang in labels if lang.startswith(f"{FORCED}:"))
     external = [lang for lang in split_langs(row.external_langs) if lang not in ours]
     return {
         "path": row.path,
@@ -208,6 +228,7 @@ def _item(row: LibraryFile, last_job: dict[str, Any] | None, ours: list[str]) ->
             "embedded": split_langs(row.embedded_langs),
             "external": external,
             "ours": sorted(ours),
+            "forced": forced,  # our forced subtitles' languages (issue 22)
         },
         "verdict": "ignored" if row.ignored else row.verdict,
         "reason": row.reason,

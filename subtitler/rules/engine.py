@@ -25,7 +25,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
-from subtitler.jobs.states import Task
+from subtitler.jobs.states import FORCED, Task
 from subtitler.media.languages import parse_language, require_language
 from subtitler.media.probe import AudioTrack, MediaInfo
 from subtitler.rules.conditions import ConditionResult, check_conditions
@@ -84,12 +84,13 @@ class JobRequest(BaseModel):
     # Text subtitles the file has (subtitler.translation.sources), for a subtitle_translation job
     subtitle_sources: list[dict[str, Any]] = []
     wants_subtitle: bool = False  # the rule's action is translate_subtitle
+    variant: str = ""  # "forced": a forced subtitle (the rule's action is forced)
 
     @property
     def dedup_key(self) -> tuple[str, str, str]:
         """The output file: (video, output language, variant tag); a transcribe and a translate
         to one language write the same file, so the task is not part of it."""
-        return (self.file_path, self.target_lang or "", "")
+        return (self.file_path, self.target_lang or "", self.variant)
 
 
 class RuleEvaluation(BaseModel):
@@ -162,6 +163,9 @@ def _ordered(rules: Iterable[RuleLike]) -> list[RuleLike]:
 
 
 def _already_produced(job: JobRequest, done: set[tuple[str | None, str]]) -> bool:
+    if job.variant == FORCED:  # produced pairs of forced subtitles carry the task "forced"
+        return (job.target_lang, FORCED) in done
+    done = {pair for pair in done if pair[1] != FORCED}
     if job.target_lang is None:  # target follows detection: any subtitle of that task counts
         return any(task == job.task for _, task in done)
     return any(target == job.target_lang for target, _ in done)  # that file exists, any task
@@ -187,6 +191,13 @@ def _check(
     )
 
 
+def _task(action_type: str) -> str:
+    """The task of a rule's job: a forced subtitle transcribes (then translates) passages."""
+    if action_type == "translate_subtitle":
+        return Task.TRANSLATE
+    return Task.TRANSCRIBE if action_type == FORCED else action_type
+
+
 def _job(
     rule: RuleLike,
     media: MediaInfo,
@@ -206,7 +217,7 @@ def _job(
         file_name=media.file_name,
         source_lang=source,
         target_lang=require_language(target, field="target_language") if target else None,
-        task=Task.TRANSLATE if action.action_type == "translate_subtitle" else action.action_type,
+        task=_task(action.action_type),
         quality_preset=action.quality_preset,
         priority=action.job_priority,
         rule_id=getattr(rule, "id", None),
@@ -216,4 +227,5 @@ def _job(
         source_lang_must_not_be=cond.audio_languages_not if pending else [],
         subtitle_sources=[s.model_dump() for s in text_sources(media)],
         wants_subtitle=action.action_type == "translate_subtitle",
+        variant=FORCED if action.action_type == FORCED else "",
     )

@@ -23,11 +23,12 @@ from subtitler.db.models import ScanRule
 from subtitler.errors import Unprocessable
 from subtitler.media.languages import require_language
 
-ActionType = Literal["transcribe", "translate", "translate_subtitle"]
+ActionType = Literal["transcribe", "translate", "translate_subtitle", "forced"]
 QualityPreset = Literal["fast", "balanced", "best"]
 # translate_subtitle: translate the file's existing text subtitle (no listening); falls back to
 # transcribing and translating when it has none (subtitler.translation.planning).
-ACTION_TYPES: tuple[str, ...] = ("transcribe", "translate", "translate_subtitle")
+# forced: a forced subtitle in the target language, cues for the foreign passages only (issue 22)
+ACTION_TYPES: tuple[str, ...] = ("transcribe", "translate", "translate_subtitle", "forced")
 QUALITY_PRESETS: tuple[str, ...] = ("fast", "balanced", "best")
 CONDITION_FIELDS: tuple[str, ...] = (
     "audio_language_is",

@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, or_, select
 
 from subtitler.db import Database
 from subtitler.db.models import Job, WrittenSubtitle
 from subtitler.errors import BadRequest, NotFound
-from subtitler.jobs.states import JobStatus, JobType, Task
+from subtitler.jobs.states import FORCED, JobStatus, JobType, Task
 from subtitler.library.verdict import FileState, LiveJob
 from subtitler.media.probe import MediaInfo
 from subtitler.media.sidecars import find_sidecars
@@ -125,6 +125,14 @@ class Inventory:
     stats: WalkStats = field(default_factory=WalkStats)
     probed: int = 0
     cached: int = 0
+
+
+# A forced subtitle job (issue 22) reads as the task "forced": its output is another file.
+_TASK = case((Job.variant == FORCED, FORCED), else_=Job.transcribe_or_translate)
+
+
+def _variant(task: str | None) -> str:
+    return FORCED if task == FORCED else ""
 
 
 def _ns(when: datetime) -> int:
@@ -306,7 +314,7 @@ class MediaLibrary:
         jobs = select(
             Job.file_path,
             Job.target_lang,
-            Job.transcribe_or_translate,
+            _TASK,
             Job.status,
             Job.created_at,
             Job.error,
@@ -322,7 +330,7 @@ class MediaLibrary:
             WrittenSubtitle.media_path,
             WrittenSubtitle.language,
             Job.target_lang,
-            Job.transcribe_or_translate,
+            _TASK,
             WrittenSubtitle.path,
             WrittenSubtitle.written_at,
         ).outerjoin(Job, Job.id == WrittenSubtitle.job_id)
@@ -349,7 +357,7 @@ class MediaLibrary:
             completed,
             job_type,
         ) in job_rows:
-            key = (path, target or "", "")  # the output, whatever the task (see dedup_key)
+            key = (path, target or "", _variant(task))  # the output, whatever the task
             if status in (JobStatus.QUEUED, JobStatus.PROCESSING):
                 hist.live[path] = LiveJob(id=job_id, status=status, rule_name=rule)
             heard = job_type != JobType.SUBTITLE_TRANSLATION  # else source is the subtitle's
@@ -369,9 +377,9 @@ class MediaLibrary:
                 ns = int(created.replace(tzinfo=UTC).timestamp() * 1e9)
                 hist.ended[key] = max(ns, hist.ended.get(key, 0))
         live: set[DedupKey] = set()
-        for path, target, _task, status, *_ in job_rows:  # a live job wins over a completed one
+        for path, target, task, status, *_ in job_rows:  # a live job wins over a completed one
             if status in (JobStatus.QUEUED, JobStatus.PROCESSING):
-                live.add((path, target or "", ""))
+                live.add((path, target or "", _variant(task)))
         hist.completed -= live
         for media_path, language, target, task, sub_path, written_at in written_rows:
             if media_path is None:
@@ -381,7 +389,7 @@ class MediaLibrary:
             done = hist.produced.setdefault(media_path, set())
             if task is not None:
                 done.add((target, task))
-            if language:  # the file exists in this language, whatever task wrote it
+            if language and task != FORCED:  # the file exists in this language, any task
                 hist.ours.setdefault(media_path, set()).add(language)
                 tasks = (task,) if task else (Task.TRANSCRIBE, Task.TRANSLATE)
                 done.update((language, t) for t in tasks)

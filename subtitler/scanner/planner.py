@@ -36,6 +36,7 @@ def job_fields(
         "channel": channel,
         "rule_id": req.rule_id,
         "rule_name": req.rule_name,
+        "variant": req.variant,
         "options": {
             "rule_id": req.rule_id,
             "rule_name": req.rule_name,

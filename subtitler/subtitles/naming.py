@@ -85,3 +85,8 @@ def subtitle_path(
         parts.append("sdh")
     parts.append(options.fmt)
     return video.with_name(".".join(parts))
+
+
+def is_forced_name(path: str | Path | None) -> bool:
+    """A forced subtitle's file name: `Film.eng[.tag].forced.srt`."""
+    return path is not None and ".forced." in Path(str(path)).name

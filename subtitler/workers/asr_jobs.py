@@ -54,6 +54,11 @@ def run_asr(
 ) -> dict[str, Any]:
     started = time.monotonic()
     options: Mapping[str, Any] = job.get("options") or {}
+    if options.get("forced"):  # only the foreign passages (issue 22)
+        from subtitler.workers.forced import run_forced_asr
+
+        return run_forced_asr(engine, job=job, settings=settings, topts=topts,
+                              reporter=reporter, fields=fields)  # fmt: skip
     if options.get("local_video"):
         reporter.log(f"Bazarr's video_file is visible here: {options['local_video']}")
     reporter.progress(6.0, stage=Stage.EXTRACTING_AUDIO, **fields)

@@ -29,6 +29,7 @@ from subtitler.translation.stage import needs_provider, precheck, source_cues, t
 from subtitler.translation.subtitle_job import run_subtitle_translation
 from subtitler.workers.asr_jobs import run_asr, run_detect
 from subtitler.workers.engine import Cancelled, TranscriptionEngine, pick_device
+from subtitler.workers.forced import is_forced, run_forced
 from subtitler.workers.job_options import (
     job_initial_prompt,
     job_model,
@@ -143,6 +144,9 @@ class JobRunner:
             queued_with = job.get("options") or {}
             source = queued_with.get("audio_lang", source)
             fields["source_lang"] = source
+        if is_forced(job):
+            return run_forced(self, job=job, settings=settings, models_dir=models_dir,
+                              reporter=reporter)  # fmt: skip
         started = time.monotonic()
         media = Path(job["file_path"])
         target = job.get("target_lang")

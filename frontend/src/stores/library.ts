@@ -27,7 +27,7 @@ export interface LibraryItem {
   audio_languages: string[]
   /** languages jobs detected on untagged audio tracks */
   detected_languages?: string[]
-  subtitles: { embedded: string[]; external: string[]; ours: string[] }
+  subtitles: { embedded: string[]; external: string[]; ours: string[]; forced?: string[] }
   verdict: string
   reason: string | null
   rule_name: string | null
@@ -46,7 +46,15 @@ export interface ActionResult {
   affected: number
   errors: { path: string; detail: string; code?: string }[]
 }
-export type LibraryStatus = '' | 'wanted' | 'done' | 'failed' | 'skipped' | 'ours' | 'ignored'
+export type LibraryStatus =
+  | ''
+  | 'wanted'
+  | 'done'
+  | 'failed'
+  | 'skipped'
+  | 'ours'
+  | 'ignored'
+  | 'foreign_no_forced'
 
 export const useLibraryStore = defineStore('library', () => {
   const items = ref<LibraryItem[]>([])

@@ -29,6 +29,16 @@ def _language(value: str | None) -> str | None:
     return value
 
 
+def _forced(value: str | None) -> str | None:
+    """The forced subtitle's language as ISO 639-2 (422 when unknown)."""
+    if not value:
+        return None
+    code = parse_language(value)
+    if code is None:
+        raise Unprocessable(f"forced: unknown language code {value!r}", code="unknown_language")
+    return code
+
+
 async def _elsewhere(request: Request, daemon: Daemon, upload: Upload) -> Response | None:
     """None: this node runs it; else another node's answer or 503 (subtitler.asr.routing)."""
     return await routing.elsewhere(
@@ -58,6 +68,11 @@ async def asr(
     vad_filter: bool | None = Query(default=None),
     word_timestamps: bool | None = Query(default=None),
     video_file: str | None = Query(default=None),
+    forced: str | None = Query(
+        default=None,
+        description="A forced subtitle in this language (e.g. en): cues only for the passages "
+        "spoken in another language than the main one (`language`, else detected).",
+    ),
     daemon: Daemon = Depends(get_daemon),
 ) -> Response:
     """Transcribe (or translate to English) an upload; `audio_file` is s16le 16 kHz mono PCM
@@ -65,6 +80,7 @@ async def asr(
     with no worker sends the request on to a node of the cluster that has one; with no worker
     anywhere the answer is 503 with Retry-After (try again later)."""
     whisper_language = _language(language)
+    forced_code = _forced(forced)
     upload = await receive_bounded_upload(
         request,
         spool_dir=daemon.config.spool_dir,
@@ -76,7 +92,7 @@ async def asr(
     req = AsrRequest(
         kind="asr", task=task, language=whisper_language, output=output, encode=encode,
         initial_prompt=initial_prompt, vad_filter=vad_filter, word_timestamps=word_timestamps,
-        video_file=video_file, upload_name=upload.filename,
+        video_file=video_file, upload_name=upload.filename, forced=forced_code,
     )  # fmt: skip
     assert upload.path is not None
     job = await daemon.asr.submit(req, audio_path=upload.path, audio_sha256=upload.sha256)

@@ -81,6 +81,12 @@ SPECS += [
                 value_type="float", default=0.5, minimum=0, maximum=1, description="Least "
                 "confidence of the three-window language vote for an untagged track to be "
                 "trusted."),
+    SettingSpec(key="forced_min_confidence", category="transcription", value_type="float",
+                default=0.6, minimum=0, maximum=1, description="Forced subtitles: least "
+                "confidence that a passage is not in the main language for it to get cues."),
+    SettingSpec(key="forced_min_passage_seconds", category="transcription", value_type="float",
+                default=3.0, minimum=0.5, maximum=120, description="Forced subtitles: shortest "
+                "foreign passage that counts (a foreign word or a name does not)."),
     SettingSpec(key="no_speech_ratio_threshold", category="transcription", value_type="float",
                 default=0.01, minimum=0, maximum=0.5, description="A track whose detected speech "
                 "is at most this share of its length gets no subtitle (speech_detected=false)."),
