@@ -25,14 +25,22 @@ def cues_document(
     return {
         "language": language,
         "duration": duration,
-        "cues": [{"start": c.start, "end": c.end, "lines": list(c.lines)} for c in cues],
+        "cues": [
+            {"start": c.start, "end": c.end, "lines": list(c.lines)}
+            | ({"speakers": list(c.speakers)} if c.speakers else {})
+            for c in cues
+        ],
         "segments": [
             {
                 "start": s.start,
                 "end": s.end,
                 "text": s.text,
-                "words": [[w.start, w.end, w.word, w.probability] for w in s.words],
+                "words": [
+                    [w.start, w.end, w.word, w.probability, *([w.speaker] if w.speaker else [])]
+                    for w in s.words
+                ],
             }
+            | ({"speaker": s.speaker} if s.speaker else {})
             for s in segments
         ],
     }
@@ -75,7 +83,15 @@ class JobResults:
 
 
 def to_cues(data: Sequence[dict[str, Any]]) -> list[Cue]:
-    return [Cue(start=c["start"], end=c["end"], lines=tuple(c["lines"])) for c in data]
+    return [
+        Cue(
+            start=c["start"],
+            end=c["end"],
+            lines=tuple(c["lines"]),
+            speakers=tuple(c.get("speakers") or ()),
+        )
+        for c in data
+    ]
 
 
 def to_segments(data: Sequence[dict[str, Any]]) -> list[Segment]:
@@ -85,9 +101,16 @@ def to_segments(data: Sequence[dict[str, Any]]) -> list[Segment]:
             end=s["end"],
             text=s["text"],
             words=tuple(
-                Word(start=w[0], end=w[1], word=w[2], probability=w[3])
+                Word(
+                    start=w[0],
+                    end=w[1],
+                    word=w[2],
+                    probability=w[3],
+                    speaker=w[4] if len(w) > 4 else None,
+                )
                 for w in s.get("words") or []
             ),
+            speaker=s.get("speaker"),
         )
         for s in data
     ]
