@@ -29,6 +29,8 @@ from subtitler.translation import ct2 as translation_models
 from subtitler.translation.stage import needs_provider, precheck, source_cues, translate_cues
 from subtitler.translation.subtitle_job import run_subtitle_translation
 from subtitler.workers.asr_jobs import run_asr, run_detect
+from subtitler.workers.diarize import DiarizeRequest
+from subtitler.workers.diarize_stage import diarize_segments
 from subtitler.workers.engine import Cancelled, TranscriptionEngine
 from subtitler.workers.job_options import (
     job_initial_prompt,
@@ -81,10 +83,13 @@ class JobRunner:
         self.device_index = device_index
         self._engine: TranscriptionEngine | None = None
         self._idle_unload_seconds = 600.0
+        self._diarizer: Any = None  # a workers.diarize.Diarizer once a job asks for speakers
 
     def unload_if_idle(self) -> None:
         if self._engine is not None:
             self._engine.unload_if_idle(self._idle_unload_seconds)
+        if self._diarizer is not None:
+            self._diarizer.unload_if_idle(self._idle_unload_seconds)
         translation_models.unload_idle(self._idle_unload_seconds)
 
     def _engine_for(
@@ -184,6 +189,10 @@ class JobRunner:
         low, high = _STAGE_END[Stage.DETECTING_LANGUAGE], _STAGE_END[Stage.TRANSCRIBING]
         if translator is not None:
             high = _TRANSLATE_FROM
+        speakers = DiarizeRequest.of(settings, job)
+        diarize_to = high
+        if speakers.enabled:  # the diarization stage takes the second half of the bar
+            high = low + (high - low) * 0.4
 
         def on_progress(fraction: float, eta: float | None) -> None:
             reporter.progress(low + (high - low) * fraction, stage=Stage.TRANSCRIBING,
@@ -214,6 +223,12 @@ class JobRunner:
             result.segments, speech=result.speech if options.vad_filter else None,
             strip_annotations=style.strip_annotations,
         )  # fmt: skip
+        if speakers.enabled:
+            segments = diarize_segments(
+                self, segments, audio.samples, settings=settings, request=speakers,
+                reporter=reporter, low=high, high=diarize_to, fields=fields,
+                cancel=check_cancel,
+            )  # fmt: skip
         cues = build_cues(segments, style)
         if translator is not None and target:
             cues = translate_cues(
@@ -233,7 +248,8 @@ class JobRunner:
             written_by_us=lambda p, sha: str(p) == replaces or written.get(str(p)) == sha,
         )  # fmt: skip
         text = render(cues, fmt=output.fmt, segments=segments, language=out_language,
-                      duration=duration)  # fmt: skip
+                      duration=duration,
+                      speaker_labels=bool(settings.get("srt_speaker_labels")))  # fmt: skip
         if check_cancel():
             raise Cancelled("cancelled before writing")
         intend = getattr(reporter, "intend_write", None)  # a worker process's reporter has it

@@ -1,0 +1,29 @@
+"""who is speaking: issue 24
+
+- `jobs.diarization`: the diarization stage's summary (speaker count, each speaker's talk time,
+  turns, seconds it took), null for jobs without speakers.
+
+Revision ID: 0010_diarization
+Revises: 0009_library
+Create Date: 2026-12-03
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0010_diarization"
+down_revision: str | None = "0009_library"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("jobs") as batch:
+        batch.add_column(sa.Column("diarization", sa.JSON(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("jobs") as batch:
+        batch.drop_column("diarization")
