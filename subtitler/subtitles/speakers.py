@@ -94,6 +94,25 @@ def _order(speaker: str) -> int:
     return int(match.group(1)) if match else 10**6
 
 
+def speaker_runs(segments: Sequence[Segment]) -> list[tuple[str, float, float, str]]:
+    """(speaker, start, end, text) for each stretch of one speaker's words: Whisper's segments
+    split where the speaker changes (a segment without words is one stretch)."""
+    runs: list[tuple[str, float, float, list[str]]] = []
+    for seg in segments:
+        if not seg.words:
+            runs.append((seg.speaker or "", seg.start, seg.end, [seg.text.strip()]))
+            continue
+        first = True
+        for w in seg.words:
+            speaker = w.speaker or seg.speaker or ""
+            if first or runs[-1][0] != speaker:
+                runs.append((speaker, w.start, w.end, [w.word]))
+            else:
+                runs[-1] = (speaker, runs[-1][1], w.end, [*runs[-1][3], w.word])
+            first = False
+    return [(s, a, b, "".join(t).strip()) for s, a, b, t in runs if "".join(t).strip()]
+
+
 def speaker_names(speakers: Iterable[str]) -> dict[str, str]:
     """`Speaker 1`, `Speaker 2`... for ids: SPEAKER_00 is Speaker 1, other ids by first sight."""
     names: dict[str, str] = {}

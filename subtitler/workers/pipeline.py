@@ -324,7 +324,7 @@ class JobRunner:
                 engine=engine, job=job, topts=options, reporter=reporter, fields=fields
             )
         return run_asr(engine=engine, job=job, settings=settings, topts=options,
-                       reporter=reporter, fields=fields)  # fmt: skip
+                       reporter=reporter, fields=fields, host=self)  # fmt: skip
 
     @staticmethod
     def _detect(

@@ -33,8 +33,9 @@ def _checkpoint(model: Any) -> dict[str, Any]:
     }
 
 
-def build_pipeline(folder: Path, *, seed: int = 0) -> Path:
-    """Write the pipeline folder; returns it (pass it as the diarization_pipeline setting)."""
+def build_pipeline(folder: Path, *, seed: int = 0, step: float = 0.1) -> Path:
+    """Write the pipeline folder; returns it (pass it as the diarization_pipeline setting).
+    `step`: the sliding window's step in chunk durations (community-1: 0.1; tests: coarser)."""
     from pyannote.audio.core.task import Problem, Resolution, Specifications
     from pyannote.audio.models.embedding import WeSpeakerResNet34
     from pyannote.audio.models.segmentation import PyanNet
@@ -86,7 +87,7 @@ def build_pipeline(folder: Path, *, seed: int = 0) -> Path:
         "    embedding: $model/embedding\n"
         "    plda: $model/plda\n"
         "    clustering: VBxClustering\n"
-        "    segmentation_step: 0.1\n"
+        f"    segmentation_step: {step}\n"
         "    embedding_batch_size: 8\n"
         "    segmentation_batch_size: 8\n"
         "params:\n"
