@@ -26,6 +26,16 @@ class _Runner(Protocol):
     _diarizer: Any
 
 
+def prepare(runner: _Runner, settings: Any) -> Diarizer:
+    """The runner's diarizer with its pipeline loaded: before transcription, so a missing
+    token, unaccepted terms or a missing extra fail the job before any time is spent."""
+    if runner._diarizer is None:
+        runner._diarizer = Diarizer(device=runner.device, device_index=runner.device_index)
+    diarizer: Diarizer = runner._diarizer
+    diarizer.load(settings)
+    return diarizer
+
+
 def diarize_segments(
     runner: _Runner,
     segments: Sequence[Segment],
@@ -41,9 +51,7 @@ def diarize_segments(
 ) -> list[Segment]:
     from subtitler.workers.engine import Cancelled
 
-    if runner._diarizer is None:
-        runner._diarizer = Diarizer(device=runner.device, device_index=runner.device_index)
-    diarizer: Diarizer = runner._diarizer
+    diarizer = prepare(runner, settings)
     reporter.progress(low, stage=Stage.DIARIZING)
     started = time.monotonic()
     last = [0.0]

@@ -30,7 +30,7 @@ from subtitler.translation.stage import needs_provider, precheck, source_cues, t
 from subtitler.translation.subtitle_job import run_subtitle_translation
 from subtitler.workers.asr_jobs import run_asr, run_detect
 from subtitler.workers.diarize import DiarizeRequest
-from subtitler.workers.diarize_stage import diarize_segments
+from subtitler.workers.diarize_stage import diarize_segments, prepare
 from subtitler.workers.engine import Cancelled, TranscriptionEngine
 from subtitler.workers.job_options import (
     job_initial_prompt,
@@ -193,6 +193,7 @@ class JobRunner:
         diarize_to = high
         if speakers.enabled:  # the diarization stage takes the second half of the bar
             high = low + (high - low) * 0.4
+            prepare(self, settings)  # fails now (one sentence) rather than after transcribing
 
         def on_progress(fraction: float, eta: float | None) -> None:
             reporter.progress(low + (high - low) * fraction, stage=Stage.TRANSCRIBING,
@@ -216,7 +217,8 @@ class JobRunner:
                     "processing_time_seconds": round(time.monotonic() - started, 2)}  # fmt: skip
         fields["speech_detected"] = True
 
-        reporter.progress(high, stage=Stage.TRANSLATING if translator else Stage.WRITING)
+        after = Stage.TRANSLATING if translator else Stage.WRITING
+        reporter.progress(high, stage=Stage.DIARIZING if speakers.enabled else after)
         out_language = ENGLISH if task == "translate" else source
         style = CueStyle.from_settings(settings, language=to_alpha2(out_language or "") or None)
         segments = clean_segments(
@@ -229,6 +231,7 @@ class JobRunner:
                 reporter=reporter, low=high, high=diarize_to, fields=fields,
                 cancel=check_cancel,
             )  # fmt: skip
+            reporter.progress(diarize_to, stage=after)
         cues = build_cues(segments, style)
         if translator is not None and target:
             cues = translate_cues(
