@@ -2,8 +2,10 @@
 
 A word gets the speaker whose turns overlap it most; a word no turn overlaps (diarization and
 Whisper disagree on where speech is) gets the nearest turn's speaker within `max_distance`
-seconds, else the speaker of the word before it. A segment's speaker is the one speaking most of
-its words' time. Ids are the diarization's (`SPEAKER_00`); people read `Speaker 1`.
+seconds (the previous word's speaker when its turn is nearly as near: a sentence's last word
+trails its speaker's turn), else the speaker of the word before it. A segment's speaker is the
+one speaking most of its words' time. Ids are the diarization's (`SPEAKER_00`); people read
+`Speaker 1`.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ def assign_speakers(
     for seg in segments:
         words: list[Word] = []
         for word in seg.words:
-            speaker = _speaker_of(word.start, word.end, ordered, starts, longest, max_distance)
+            speaker = _speaker_of(
+                word.start, word.end, ordered, starts, longest, max_distance, previous
+            )
             speaker = speaker or previous
             previous = speaker or previous
             words.append(replace(word, speaker=speaker))
@@ -59,6 +63,7 @@ def _speaker_of(
     starts: Sequence[float],
     longest: float,
     max_distance: float,
+    previous: str | None = None,
 ) -> str | None:
     end = max(end, start + 1e-3)
     overlap: dict[str, float] = defaultdict(float)
@@ -70,11 +75,16 @@ def _speaker_of(
             overlap[turn.speaker] += shared
     if overlap:
         return max(overlap.items(), key=lambda item: (item[1], -_order(item[0])))[0]
-    best, best_distance = None, max_distance
+    distances: dict[str, float] = {}
     for turn in turns[max(0, lo - 1) : min(len(turns), hi + 1)]:
         distance = max(turn.start - end, start - turn.end, 0.0)
-        if distance <= best_distance:
-            best, best_distance = turn.speaker, distance
+        if distance <= max_distance and distance < distances.get(turn.speaker, _FAR):
+            distances[turn.speaker] = distance
+    if not distances:
+        return None
+    best = min(distances, key=distances.__getitem__)
+    if previous in distances and distances[previous] <= distances[best] + _TRAIL:
+        return previous
     return best
 
 
@@ -86,6 +96,8 @@ def _most(words: Sequence[Word]) -> str | None:
     return max(time.items(), key=lambda item: item[1])[0] if time else None
 
 
+_FAR = float("inf")
+_TRAIL = 0.2  # seconds: how much nearer another turn must be to take a gap word from its speaker
 _NUMBERED = re.compile(r"(\d+)$")
 
 

@@ -4,6 +4,8 @@ weights (no hub); and pyannote's shipped two-speaker sample checks the word assi
 
 from __future__ import annotations
 
+import collections
+import difflib
 import json
 import re
 from pathlib import Path
@@ -96,13 +98,18 @@ def _rttm() -> list[Turn]:
     return turns
 
 
-def _stm() -> list[tuple[float, float, str]]:
+def _stm_words() -> list[tuple[str, str]]:
+    """(word, speaker name) of the reference transcript, in order."""
     out = []
     for line in (SAMPLE / "sample.stm").read_text().splitlines():
         parts = line.split(maxsplit=5)
-        if len(parts) >= 5:
-            out.append((float(parts[3]), float(parts[4]), parts[2]))
+        if len(parts) == 6:
+            out += [(_norm(word), parts[2]) for word in parts[5].split() if _norm(word)]
     return out
+
+
+def _norm(word: str) -> str:
+    return re.sub(r"[^a-z0-9']", "", word.lower())
 
 
 def test_reference_turns_give_the_right_speaker_to_whispers_words(tmp_path: Path) -> None:
@@ -131,28 +138,20 @@ def test_reference_turns_give_the_right_speaker_to_whispers_words(tmp_path: Path
     segments = assign_speakers(clean_segments(result.segments), _rttm())
     words = [w for s in segments for w in s.words]
     assert len(words) >= 40
+    # Each Whisper word is judged by the reference transcript's word it aligns with (text, not
+    # time: the transcript's utterance times are rounder than Whisper's word times).
+    reference = _stm_words()
+    mine = [_norm(w.word) for w in words]
+    matcher = difflib.SequenceMatcher(None, mine, [word for word, _ in reference], autojunk=False)
+    truth: dict[int, str] = {}
+    for block in matcher.get_matching_blocks():
+        for k in range(block.size):
+            truth[block.a + k] = reference[block.b + k][1]
+    assert len(truth) >= 0.85 * len(words), "Whisper's words follow the reference transcript"
     # the transcript's names (Diane, Sheila) against the turns' ids (speaker90, speaker91)
-    stm = _stm()
-    overlap: dict[tuple[str, str], float] = {}
-    for a, b, name in stm:
-        for t in _rttm():
-            shared = min(b, t.end) - max(a, t.start)
-            if shared > 0:
-                overlap[name, t.speaker] = overlap.get((name, t.speaker), 0.0) + shared
-    names = {name for _, _, name in stm}
-    mapping = {n: max((k for k in overlap if k[0] == n), key=overlap.__getitem__)[1] for n in names}
+    votes = collections.Counter((truth[i], words[i].speaker) for i in truth)
+    mapping = {name: max((k for k in votes if k[0] == name), key=votes.__getitem__)[1]
+               for name in {name for _, name in reference}}  # fmt: skip
     assert len(set(mapping.values())) == 2
-
-    def truth(start: float, end: float) -> str | None:
-        best, most = None, 0.0
-        for a, b, name in stm:
-            shared = min(end, b + 0.3) - max(start, a - 0.3)
-            if shared > most:
-                best, most = mapping[name], shared
-        return best
-
-    judged = [(w.speaker, truth(w.start, w.end)) for w in words]
-    judged = [(got, want) for got, want in judged if want is not None]
-    right = sum(got == want for got, want in judged)
-    assert len(judged) >= 0.9 * len(words)
-    assert right / len(judged) >= 0.95, (right, len(judged))
+    right = sum(words[i].speaker == mapping[name] for i, name in truth.items())
+    assert right / len(truth) >= 0.95, (right, len(truth))

@@ -1808,6 +1808,17 @@ export interface components {
             /** Word Timestamps */
             word_timestamps?: boolean | null;
             /**
+             * Diarize
+             * @description Tell speakers apart (pyannote.audio); the setting decides.
+             */
+            diarize?: boolean | null;
+            /** Num Speakers */
+            num_speakers?: number | null;
+            /** Min Speakers */
+            min_speakers?: number | null;
+            /** Max Speakers */
+            max_speakers?: number | null;
+            /**
              * Callback Url
              * @description Called (signed) when the job finishes; http or https.
              */
@@ -1947,6 +1958,10 @@ export interface components {
             translation_provider?: string | null;
             /** Translated Characters */
             translated_characters?: number | null;
+            /** Diarization */
+            diarization?: {
+                [key: string]: unknown;
+            } | null;
             /**
              * Channel
              * @default api
@@ -2213,6 +2228,17 @@ export interface components {
             vad_filter?: boolean | null;
             /** Word Timestamps */
             word_timestamps?: boolean | null;
+            /**
+             * Diarize
+             * @description Tell speakers apart (pyannote.audio); the setting decides.
+             */
+            diarize?: boolean | null;
+            /** Num Speakers */
+            num_speakers?: number | null;
+            /** Min Speakers */
+            min_speakers?: number | null;
+            /** Max Speakers */
+            max_speakers?: number | null;
             /**
              * Callback Url
              * @description Called (signed) when the job finishes; http or https.
@@ -9395,6 +9421,10 @@ export interface operations {
                 vad_filter?: boolean | null;
                 word_timestamps?: boolean | null;
                 video_file?: string | null;
+                /** @description Tell speakers apart (pyannote.audio) */
+                diarize?: boolean;
+                min_speakers?: number | null;
+                max_speakers?: number | null;
             };
             header?: never;
             path?: never;
