@@ -175,6 +175,7 @@ class ScanRule(Base):
     target_language: Mapped[str | None] = mapped_column(String(8))
     quality_preset: Mapped[str] = mapped_column(String(20), nullable=False, default="balanced")
     job_priority: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    diarize: Mapped[bool | None] = mapped_column(Boolean)  # None: diarization_enabled decides
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
 

@@ -84,6 +84,7 @@ class JobRequest(BaseModel):
     # Text subtitles the file has (subtitler.translation.sources), for a subtitle_translation job
     subtitle_sources: list[dict[str, Any]] = []
     wants_subtitle: bool = False  # the rule's action is translate_subtitle
+    diarize: bool | None = None  # the rule's action asks for speakers (None: the setting)
 
     @property
     def dedup_key(self) -> tuple[str, str, str]:
@@ -216,4 +217,5 @@ def _job(
         source_lang_must_not_be=cond.audio_languages_not if pending else [],
         subtitle_sources=[s.model_dump() for s in text_sources(media)],
         wants_subtitle=action.action_type == "translate_subtitle",
+        diarize=action.diarize,
     )

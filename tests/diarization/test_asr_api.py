@@ -110,3 +110,13 @@ def test_diarized_json_is_openais_shape() -> None:
     assert [w["speaker"] for w in plain["segments"][0]["words"]][:4] == [
         "SPEAKER_00", "SPEAKER_00", "SPEAKER_00", "SPEAKER_01",
     ]  # fmt: skip
+
+
+async def test_rule_action_diarize_round_trips(client: httpx.AsyncClient) -> None:
+    body = {"name": "speakers", "conditions": {"audio_language_is": "eng"},
+            "action": {"target_language": "eng", "diarize": True}}  # fmt: skip
+    created = await client.post("/api/scan-rules", json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["action"]["diarize"] is True
+    got = await client.get(f"/api/scan-rules/{created.json()['id']}")
+    assert got.json()["action"]["diarize"] is True

@@ -150,3 +150,20 @@ def test_with_diarization_off_torch_is_never_imported() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, check=True)  # fmt: skip
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_a_rule_action_asks_for_speakers() -> None:
+    from subtitler.rules import evaluate
+    from subtitler.scanner.planner import job_fields
+    from tests.unit.test_rules_engine import media, rule
+
+    speakers = rule("films with speakers", audio_language_is="eng")
+    speakers = speakers.model_copy(
+        update={"action": speakers.action.model_copy(update={"diarize": True})}
+    )
+    (job,) = evaluate([speakers], media("eng"))
+    fields = job_fields(job, SETTINGS)
+    assert fields["options"]["diarize"] is True
+    assert DiarizeRequest.of(SETTINGS, fields).enabled
+    (plain,) = evaluate([rule("plain", audio_language_is="eng")], media("eng"))
+    assert "diarize" not in job_fields(plain, SETTINGS)["options"]

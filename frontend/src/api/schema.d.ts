@@ -1696,6 +1696,7 @@ export interface components {
             /** Token Scopes */
             token_scopes: string[];
             limits: components["schemas"]["LimitsOut"];
+            diarization?: components["schemas"]["DiarizationOut"] | null;
         };
         /** ConditionResult */
         ConditionResult: {
@@ -1741,6 +1742,23 @@ export interface components {
             id: number | null;
             /** Name */
             name: string;
+        };
+        /** DiarizationOut */
+        DiarizationOut: {
+            /** Engine */
+            engine: string;
+            /** Installed */
+            installed: boolean;
+            /** Pipeline */
+            pipeline: string;
+            /** Local */
+            local: boolean;
+            /** Token Set */
+            token_set: boolean;
+            /** Ready */
+            ready: boolean;
+            /** Enabled By Default */
+            enabled_by_default: boolean;
         };
         /**
          * ErrorOut
@@ -2039,6 +2057,8 @@ export interface components {
              * @default false
              */
             wants_subtitle: boolean;
+            /** Diarize */
+            diarize?: boolean | null;
         };
         /** JobStats */
         JobStats: {
@@ -2277,6 +2297,8 @@ export interface components {
              * @default 0
              */
             job_priority: number;
+            /** Diarize */
+            diarize?: boolean | null;
         };
         /** RuleConditions */
         RuleConditions: {
@@ -2623,6 +2645,8 @@ export interface components {
              * @default 0
              */
             job_priority: number;
+            /** Diarize */
+            diarize?: boolean | null;
         };
         /** SetupStatus */
         SetupStatus: {

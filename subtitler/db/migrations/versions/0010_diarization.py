@@ -2,6 +2,7 @@
 
 - `jobs.diarization`: the diarization stage's summary (speaker count, each speaker's talk time,
   turns, seconds it took), null for jobs without speakers.
+- `scan_rules.diarize`: a rule's action asks for speakers (null: the diarization_enabled setting).
 
 Revision ID: 0010_diarization
 Revises: 0009_library
@@ -22,8 +23,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("jobs") as batch:
         batch.add_column(sa.Column("diarization", sa.JSON(), nullable=True))
+    with op.batch_alter_table("scan_rules") as batch:
+        batch.add_column(sa.Column("diarize", sa.Boolean(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("scan_rules") as batch:
+        batch.drop_column("diarize")
     with op.batch_alter_table("jobs") as batch:
         batch.drop_column("diarization")
