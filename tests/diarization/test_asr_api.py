@@ -1,10 +1,13 @@
-"""The ASR APIs ask for speakers: /asr `diarize` (whisper-asr-webservice's), OpenAI's
-`response_format=diarized_json`. A failure is the one sentence with 422, never a 500."""
+"""The APIs ask for speakers: /asr `diarize` (whisper-asr-webservice's), OpenAI's
+`response_format=diarized_json`, POST /api/jobs `diarize` and speaker counts, a rule's action.
+A failure is the one sentence with 422, never a 500; the job resource carries `diarization`."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -120,3 +123,24 @@ async def test_rule_action_diarize_round_trips(client: httpx.AsyncClient) -> Non
     assert created.json()["action"]["diarize"] is True
     got = await client.get(f"/api/scan-rules/{created.json()['id']}")
     assert got.json()["action"]["diarize"] is True
+
+
+async def test_job_options_and_the_diarization_summary_on_the_job(
+    client: httpx.AsyncClient, daemon: Any, media_file: Path
+) -> None:
+    bad = await client.post("/api/jobs", json={"file_path": str(media_file), "target_lang": "eng",
+                                               "diarize": True, "min_speakers": 3,
+                                               "max_speakers": 2})  # fmt: skip
+    assert bad.status_code == 400 and bad.json()["code"] == "bad_speakers"
+    created = await client.post("/api/jobs", json={"file_path": str(media_file),
+                                                   "target_lang": "eng", "diarize": True,
+                                                   "num_speakers": 2})  # fmt: skip
+    assert created.status_code == 201, created.text
+    job = created.json()
+    assert job["request_options"]["diarize"] is True
+    assert job["request_options"]["num_speakers"] == 2
+    claimed = await daemon.queue.claim(worker_id="w")
+    summary = {"speakers": 2, "talk_time": {"SPEAKER_00": 12.5, "SPEAKER_01": 3.25}, "turns": 9}
+    await daemon.queue.complete(claimed.id, worker_id="w", output_path="/x.srt",
+                                diarization=summary)  # fmt: skip
+    assert (await client.get(f"/api/jobs/{job['id']}")).json()["diarization"] == summary
