@@ -105,6 +105,7 @@ class SetupRule(BaseModel):
     action_type: str = "transcribe"
     quality_preset: str = "balanced"
     job_priority: int = 0
+    diarize: bool | None = None
 
 
 class WorkerConfig(BaseModel):

@@ -25,6 +25,12 @@ class JobOptionsIn(BaseModel):
     initial_prompt: str | None = Field(default=None, max_length=2000)
     vad_filter: bool | None = None
     word_timestamps: bool | None = None
+    diarize: bool | None = Field(
+        default=None, description="Tell speakers apart (pyannote.audio); the setting decides."
+    )
+    num_speakers: int | None = Field(default=None, ge=1, le=50)
+    min_speakers: int | None = Field(default=None, ge=1, le=50)
+    max_speakers: int | None = Field(default=None, ge=1, le=50)
     callback_url: HttpUrl | None = Field(
         default=None, description="Called (signed) when the job finishes; http or https."
     )

@@ -9,11 +9,13 @@ from typing import Any
 
 from subtitler.subtitles.cues import Cue, Segment
 from subtitler.subtitles.formats import render
+from subtitler.subtitles.speakers import speaker_runs
 
 MEDIA_TYPES = {
     "json": "application/json",
     "verbose_json": "application/json",
     "openai_json": "application/json",
+    "diarized_json": "application/json",
     "vtt": "text/vtt; charset=utf-8",
 }
 
@@ -52,6 +54,27 @@ def render_asr(
             "segments": [_segment(i, seg) for i, seg in enumerate(segments)],
         }
         return json.dumps(doc, ensure_ascii=False)
+    if output == "diarized_json":  # OpenAI's TranscriptionDiarized
+        return json.dumps(
+            {
+                "task": "transcribe",
+                "duration": round(duration, 3),
+                "text": full_text(segments),
+                "segments": [
+                    {
+                        "type": "transcript.text.segment",
+                        "id": f"seg_{i}",
+                        "start": round(start, 3),
+                        "end": round(end, 3),
+                        "text": text,
+                        "speaker": speaker,
+                    }
+                    for i, (speaker, start, end, text) in enumerate(speaker_runs(segments))
+                ],
+                "usage": {"type": "duration", "seconds": round(duration)},
+            },
+            ensure_ascii=False,
+        )
     if output == "openai_json":
         return json.dumps({"text": full_text(segments)}, ensure_ascii=False)
     if output == "verbose_json":
@@ -77,6 +100,7 @@ def _segment(index: int, seg: Segment) -> dict[str, Any]:
         "text": seg.text.strip(),
         "avg_logprob": round(seg.avg_logprob, 4),
         "no_speech_prob": round(seg.no_speech_prob, 4),
+        **({"speaker": seg.speaker} if seg.speaker else {}),
         "words": [_word(w) for w in seg.words],
     }
 
@@ -87,4 +111,5 @@ def _word(word: Any) -> dict[str, Any]:
         "start": round(word.start, 3),
         "end": round(word.end, 3),
         "probability": round(word.probability, 4),
+        **({"speaker": word.speaker} if getattr(word, "speaker", None) else {}),
     }

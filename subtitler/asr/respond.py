@@ -22,15 +22,17 @@ NO_SPEECH = "subtitler found no speech in this audio.\n"
 def error_status(code: str | None) -> int:
     if code and (code.startswith("media_") or code in ("no_audio_stream", "empty_upload")):
         return 422
-    if code in ("cancelled", "model_unavailable"):
+    if code in ("cancelled", "model_unavailable", "diarization_hub_unreachable"):
         return 503
+    if code and code.startswith("diarization_"):  # no token, terms, not installed: one sentence
+        return 422
     return 500
 
 
 def error_body(job: Job, output: str) -> str:
     """A body Bazarr can never save as a subtitle: JSON, or a plain sentence."""
     detail = job.error or f"the job ended {job.status}"
-    if output in ("json", "verbose_json", "openai_json"):
+    if output in ("json", "verbose_json", "openai_json", "diarized_json"):
         return json.dumps({"detail": detail, "code": job.error_code or job.status})
     return f"subtitler could not transcribe this audio: {detail} ({job.error_code})\n"
 

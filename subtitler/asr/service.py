@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 ASR_PREFIX = "asr://"
 ASR_JOB_TYPES = (JobType.ASR, JobType.LANGUAGE_DETECTION)
 CLEANUP_EVERY = 300.0
-OUTPUTS = ("txt", "vtt", "srt", "tsv", "json", "verbose_json", "openai_json")
+OUTPUTS = ("txt", "vtt", "srt", "tsv", "json", "verbose_json", "openai_json", "diarized_json")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,11 +54,16 @@ class AsrRequest:
     upload_name: str | None = None
     preset: str | None = None  # None: the asr_quality_preset setting
     forced: str | None = None  # a forced subtitle in this language: foreign passages only
+    diarize: bool = False  # who speaks (issue 24); the ASR APIs ask for it, no setting decides
+    min_speakers: int | None = None
+    max_speakers: int | None = None
 
     def key(self, audio_sha256: str) -> str:
         parts = [audio_sha256, self.kind, self.task, self.language or "", self.output,
                  self.initial_prompt or "", str(self.vad_filter), str(self.word_timestamps),
                  str(self.encode), self.preset or "", self.forced or ""]  # fmt: skip
+        if self.diarize:
+            parts += ["diarize", str(self.min_speakers), str(self.max_speakers)]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 

@@ -41,7 +41,8 @@ ACTIVE_STATUSES_SQL = "status IN ('queued', 'processing', 'completed')"
 # The jobs that may still write a file: at most one per output (see uq_jobs_live_output).
 LIVE_STATUSES_SQL = "status IN ('queued', 'processing')"
 # Job options a client sets on POST /api/jobs (the rest of `options` is internal context).
-REQUEST_OPTIONS = ("model", "initial_prompt", "vad_filter", "word_timestamps", "replaces")
+REQUEST_OPTIONS = ("model", "initial_prompt", "vad_filter", "word_timestamps", "replaces",
+                   "diarize", "num_speakers", "min_speakers", "max_speakers")  # fmt: skip
 
 
 class Job(Base):
@@ -93,6 +94,8 @@ class Job(Base):
     # translation (issue 9): the provider that translated the cues and what it was sent
     translation_provider: Mapped[str | None] = mapped_column(String(32))
     translated_characters: Mapped[int | None] = mapped_column(Integer)
+    # speakers (issue 24): {speakers, talk_time: {SPEAKER_00: s}, turns, elapsed_seconds}
+    diarization: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Where the job came from: ui | api | scan | watcher | webhook | asr | openai.
     channel: Mapped[str] = mapped_column(String(16), nullable=False, default="api", index=True)
     rule_id: Mapped[int | None] = mapped_column(Integer)
@@ -183,6 +186,7 @@ class ScanRule(Base):
     target_language: Mapped[str | None] = mapped_column(String(8))
     quality_preset: Mapped[str] = mapped_column(String(20), nullable=False, default="balanced")
     job_priority: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    diarize: Mapped[bool | None] = mapped_column(Boolean)  # None: diarization_enabled decides
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
 

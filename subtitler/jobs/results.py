@@ -71,7 +71,15 @@ class JobResults:
 
 
 def to_cues(data: Sequence[dict[str, Any]]) -> list[Cue]:
-    return [Cue(start=c["start"], end=c["end"], lines=tuple(c["lines"])) for c in data]
+    return [
+        Cue(
+            start=c["start"],
+            end=c["end"],
+            lines=tuple(c["lines"]),
+            speakers=tuple(c.get("speakers") or ()),
+        )
+        for c in data
+    ]
 
 
 def to_segments(data: Sequence[dict[str, Any]]) -> list[Segment]:
@@ -81,9 +89,16 @@ def to_segments(data: Sequence[dict[str, Any]]) -> list[Segment]:
             end=s["end"],
             text=s["text"],
             words=tuple(
-                Word(start=w[0], end=w[1], word=w[2], probability=w[3])
+                Word(
+                    start=w[0],
+                    end=w[1],
+                    word=w[2],
+                    probability=w[3],
+                    speaker=w[4] if len(w) > 4 else None,
+                )
                 for w in s.get("words") or []
             ),
+            speaker=s.get("speaker"),
         )
         for s in data
     ]

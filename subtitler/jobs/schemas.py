@@ -61,6 +61,7 @@ class JobOut(BaseModel):
     speech_ratio: float | None
     translation_provider: str | None = None
     translated_characters: int | None = None
+    diarization: dict[str, Any] | None = None  # speakers and their talk time (issue 24)
     channel: str = "api"
     rule_id: int | None = None
     rule_name: str | None = None

@@ -50,6 +50,10 @@ class JobService:
         initial_prompt: str | None = None,
         vad_filter: bool | None = None,
         word_timestamps: bool | None = None,
+        diarize: bool | None = None,
+        num_speakers: int | None = None,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
         callback_url: str | None = None,
         channel: str = "api",
         variant: str | None = None,
@@ -82,6 +86,10 @@ class JobService:
         options = _request_options(
             model=model, initial_prompt=initial_prompt, vad_filter=vad_filter,
             word_timestamps=word_timestamps, replaces=replaces,
+        )  # fmt: skip
+        options.update(
+            speaker_options(diarize=diarize, num_speakers=num_speakers,
+                            min_speakers=min_speakers, max_speakers=max_speakers)
         )  # fmt: skip
         if channel not in CHANNELS:
             raise BadRequest(f"channel must be one of {', '.join(CHANNELS)}", code="bad_channel")
@@ -138,6 +146,8 @@ class JobService:
             "variant": old.variant or None, "channel": old.channel,
             "model": kept.get("model"), "initial_prompt": kept.get("initial_prompt"),
             "vad_filter": kept.get("vad_filter"), "word_timestamps": kept.get("word_timestamps"),
+            **{k: kept.get(k) for k in ("diarize", "num_speakers", "min_speakers",
+                                         "max_speakers")},
         }  # fmt: skip
         if old.job_type == JobType.SUBTITLE_TRANSLATION:  # the subtitle again, not the audio
             values["source_lang"] = (old.options or {}).get("audio_lang")
@@ -200,6 +210,18 @@ def _variant(value: str | None) -> str:
     if not _VARIANT.match(value):
         raise BadRequest("variant: 1-32 letters, digits, '-' or '_'", code="bad_variant")
     return value
+
+
+def speaker_options(
+    *, diarize: bool | None, num_speakers: int | None, min_speakers: int | None,
+    max_speakers: int | None,
+) -> dict[str, Any]:  # fmt: skip
+    """A job's diarization options (issue 24), checked: counts only make sense together."""
+    if min_speakers and max_speakers and min_speakers > max_speakers:
+        raise BadRequest("min_speakers is above max_speakers", code="bad_speakers")
+    options = {"diarize": diarize, "num_speakers": num_speakers,
+               "min_speakers": min_speakers, "max_speakers": max_speakers}  # fmt: skip
+    return {k: v for k, v in options.items() if v is not None}
 
 
 def _request_options(

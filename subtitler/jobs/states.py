@@ -32,6 +32,7 @@ class Stage(StrEnum):
     READING_SUBTITLE = "reading_subtitle"
     DETECTING_LANGUAGE = "detecting_language"
     TRANSCRIBING = "transcribing"
+    DIARIZING = "diarizing"  # who speaks when (subtitler.workers.diarize)
     TRANSLATING = "translating"
     WRITING = "writing"
     FINALIZING = "finalizing"

@@ -85,6 +85,7 @@ class JobRequest(BaseModel):
     subtitle_sources: list[dict[str, Any]] = []
     wants_subtitle: bool = False  # the rule's action is translate_subtitle
     variant: str = ""  # "forced": a forced subtitle (the rule's action is forced)
+    diarize: bool | None = None  # the rule's action asks for speakers (None: the setting)
 
     @property
     def dedup_key(self) -> tuple[str, str, str]:
@@ -228,4 +229,5 @@ def _job(
         subtitle_sources=[s.model_dump() for s in text_sources(media)],
         wants_subtitle=action.action_type == "translate_subtitle",
         variant=FORCED if action.action_type == FORCED else "",
+        diarize=action.diarize,
     )

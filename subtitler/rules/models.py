@@ -44,6 +44,7 @@ ACTION_FIELDS: tuple[str, ...] = (
     "target_language",
     "quality_preset",
     "job_priority",
+    "diarize",
 )
 _LANGUAGE_FIELDS = {
     "audio_language_is",
@@ -117,6 +118,7 @@ class RuleAction(BaseModel):
     target_language: str | None = None
     quality_preset: str = "balanced"
     job_priority: int = 0
+    diarize: bool | None = None  # speakers (issue 24); None: the diarization_enabled setting
 
     @field_validator("action_type", mode="before")
     @classmethod

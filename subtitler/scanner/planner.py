@@ -43,6 +43,7 @@ def job_fields(
             "audio_track": req.audio_track,
             "source_lang_must_be": req.source_lang_must_be,
             "source_lang_must_not_be": req.source_lang_must_not_be,
+            **({"diarize": req.diarize} if req.diarize is not None else {}),
         },
     }
     return subtitle_job(fields, sources=req.subtitle_sources, audio_language=req.source_lang,

@@ -4,6 +4,10 @@ Norms (subtitle-style.md): <= 42 chars a line (CJK counted in characters, lower 
 0.833-7 s on screen, <= 20 characters a second where the speech allows, >= 2-frame gaps, never
 overlapping, breaks at sentence/clause ends, balanced lines, numbers never split. Words are never
 dropped to meet a norm: fast speech is shown longer, extending into the following gap first.
+
+Speakers (words carrying a `speaker`, see subtitles/speakers.py): a cue never holds two speakers,
+except a two-line dual-speaker cue (one speaker a line, each line led by `dual_speaker_dash`), made
+only when both lines fit the norms; every speaker change ends a cue.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class Word:
     end: float
     word: str  # as Whisper gives it: leading space before a new word, none inside CJK text
     probability: float = 1.0
+    speaker: str | None = None  # the diarization's id (SPEAKER_00), None when not diarized
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,7 @@ class Segment:
     words: tuple[Word, ...] = ()
     no_speech_prob: float = 0.0
     avg_logprob: float = 0.0
+    speaker: str | None = None  # the speaker of most of its words
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,8 @@ class Cue:
     start: float
     end: float
     lines: tuple[str, ...]
+    # (): not diarized; (id,): one speaker; (a, b): a dual-speaker cue, one speaker per line
+    speakers: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -76,6 +84,7 @@ class CueStyle:
     pause_split: float = 1.2  # a pause this long always ends a cue
     strip_annotations: bool = False
     cjk: bool = False
+    dual_speaker_dash: str = "-"  # leads each line of a two-speaker cue ("" never makes one)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], *, language: str | None = None) -> CueStyle:
@@ -89,6 +98,7 @@ class CueStyle:
             max_cps_cjk=float(settings.get("max_cps_cjk", cls.max_cps_cjk)),
             min_gap=float(settings.get("min_gap_ms", 83)) / 1000,
             strip_annotations=bool(settings.get("strip_sound_annotations", False)),
+            dual_speaker_dash=str(settings.get("dual_speaker_dash", cls.dual_speaker_dash)),
         )
         return style.for_language(language)
 
@@ -111,8 +121,73 @@ def build_cues(segments: Sequence[Segment], style: CueStyle | None = None) -> li
     words = [w for seg in segments for w in (seg.words or _estimate_words(seg)) if w.word.strip()]
     if not style.cjk and words and sum(bool(_CJK.search(w.word)) for w in words) > len(words) / 2:
         style = replace(style, cjk=True)
+    if any(w.speaker for w in words):
+        return _speaker_cues(words, style)
     groups = _group(words, style)
     return _time(groups, style)
+
+
+def _speaker_cues(words: list[Word], style: CueStyle) -> list[Cue]:
+    """One speaker a cue (each change of speaker ends one), then quick exchanges paired."""
+    runs: list[list[Word]] = []
+    for word in words:
+        if runs and runs[-1][-1].speaker == word.speaker:
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+    groups = [group for run in runs for group in _group(run, style)]
+    merged: list[list[Word]] = []
+    layout: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    i = 0
+    while i < len(groups):
+        group = groups[i]
+        pair = _dual_lines(group, groups[i + 1], style) if i + 1 < len(groups) else None
+        if (  # "-No." / "-Yes." rather than a longer line before "-No."
+            pair is not None
+            and not _short(group, style)
+            and i + 2 < len(groups)
+            and _short(groups[i + 2], style)
+            and _dual_lines(groups[i + 1], groups[i + 2], style) is not None
+        ):
+            pair = None
+        if pair is not None:
+            merged.append(group + groups[i + 1])
+            layout.append((pair, (_speaker(group), _speaker(groups[i + 1]))))
+            i += 2
+            continue
+        merged.append(group)
+        layout.append((tuple(wrap(group, style) or [text_of(group)]), (_speaker(group),)))
+        i += 1
+    return _time(merged, style, layout)
+
+
+def _speaker(group: Sequence[Word]) -> str:
+    return group[0].speaker or ""
+
+
+def _dual_lines(a: list[Word], b: list[Word], style: CueStyle) -> tuple[str, str] | None:
+    """The two dashed lines of a dual-speaker cue for groups `a` then `b`, None when the norms
+    or the exchange do not call for one: two speakers, one line each, a quick exchange (one of
+    them too short to stand alone), together within the longest cue and no long pause."""
+    dash = style.dual_speaker_dash
+    if not dash or style.max_lines < 2 or a[0].speaker == b[0].speaker:
+        return None
+    first, second = dash + text_of(a), dash + text_of(b)
+    if max(len(first), len(second)) > style.line_chars:
+        return None
+    if b[0].start - a[-1].end >= min(style.pause_split, 1.0):
+        return None
+    if b[-1].end - a[0].start > style.max_duration:
+        return None
+    if not (_short(a, style) or _short(b, style)):
+        return None
+    return first, second
+
+
+def _short(group: Sequence[Word], style: CueStyle) -> bool:
+    """Too short or too fast to read well as a cue of its own."""
+    span = group[-1].end - group[0].start + style.linger
+    return span < style.min_duration * 1.5 or len(text_of(group)) / span > style.cps
 
 
 def _estimate_words(seg: Segment) -> tuple[Word, ...]:
@@ -243,8 +318,13 @@ def _best_cut(words: list[Word], style: CueStyle, capacity: int) -> int:
     return best
 
 
-def _time(groups: list[list[Word]], style: CueStyle) -> list[Cue]:
-    """Times in whole milliseconds: gaps, minimum duration, reading speed, no overlaps."""
+def _time(
+    groups: list[list[Word]],
+    style: CueStyle,
+    layout: Sequence[tuple[tuple[str, ...], tuple[str, ...]]] | None = None,
+) -> list[Cue]:
+    """Times in whole milliseconds: gaps, minimum duration, reading speed, no overlaps.
+    `layout`: each group's lines and speakers when already laid out (speaker cues)."""
     gap, lead = round(style.min_gap * 1000), round(style.max_lead * 1000)
     min_ms, max_ms = round(style.min_duration * 1000), round(style.max_duration * 1000)
     starts = [round(g[0].start * 1000) for g in groups]
@@ -252,7 +332,11 @@ def _time(groups: list[list[Word]], style: CueStyle) -> list[Cue]:
     cues: list[Cue] = []
     prev_end = -gap
     for i, group in enumerate(groups):
-        lines = tuple(wrap(group, style) or [text_of(group)])
+        speakers: tuple[str, ...] = ()
+        if layout is not None:
+            lines, speakers = layout[i]
+        else:
+            lines = tuple(wrap(group, style) or [text_of(group)])
         chars = sum(len(line) for line in lines)
         start = max(starts[i], prev_end + gap)
         next_start = starts[i + 1] if i + 1 < len(groups) else 10**12
@@ -271,7 +355,7 @@ def _time(groups: list[list[Word]], style: CueStyle) -> list[Cue]:
             if i + 1 < len(groups):
                 starts[i + 1] = max(starts[i + 1], end + gap)
         end = min(end, start + max_ms)
-        cues.append(Cue(start=start / 1000, end=end / 1000, lines=lines))
+        cues.append(Cue(start=start / 1000, end=end / 1000, lines=lines, speakers=speakers))
         prev_end = end
     return cues
 
@@ -284,14 +368,22 @@ def cues_document(
     return {
         "language": language,
         "duration": duration,
-        "cues": [{"start": c.start, "end": c.end, "lines": list(c.lines)} for c in cues],
+        "cues": [
+            {"start": c.start, "end": c.end, "lines": list(c.lines)}
+            | ({"speakers": list(c.speakers)} if c.speakers else {})
+            for c in cues
+        ],
         "segments": [
             {
                 "start": s.start,
                 "end": s.end,
                 "text": s.text,
-                "words": [[w.start, w.end, w.word, w.probability] for w in s.words],
+                "words": [
+                    [w.start, w.end, w.word, w.probability, *([w.speaker] if w.speaker else [])]
+                    for w in s.words
+                ],
             }
+            | ({"speaker": s.speaker} if s.speaker else {})
             for s in segments
         ],
     }

@@ -10,6 +10,7 @@ import pysubs2
 
 from subtitler.errors import BadRequest
 from subtitler.subtitles.cues import Cue, Segment
+from subtitler.subtitles.speakers import speaker_names
 
 FORMATS: tuple[str, ...] = ("srt", "vtt", "ass", "lrc", "txt", "json")
 PYSUBS2_FORMATS = {"srt": "srt", "vtt": "vtt", "ass": "ass"}
@@ -22,14 +23,21 @@ def render(
     segments: Sequence[Segment] = (),
     language: str | None = None,
     duration: float | None = None,
+    speaker_labels: bool = False,
 ) -> str:
-    """The file text of `cues` in `fmt`; json carries `segments` with their words instead."""
+    """The file text of `cues` in `fmt`; json carries `segments` with their words instead.
+
+    Speakers (cues with `speakers`): SRT shows the dual-speaker dashes only, plus `Speaker 1: `
+    before a cue whose speaker changed when `speaker_labels`; WebVTT voice spans; ASS the Name
+    field; TXT labelled paragraphs; JSON `speaker` on segments and words."""
     fmt = fmt.lower()
     if fmt in PYSUBS2_FORMATS:
-        return _pysubs2(cues, PYSUBS2_FORMATS[fmt])
+        return _pysubs2(cues, PYSUBS2_FORMATS[fmt], labels=speaker_labels)
     if fmt == "lrc":
         return _lrc(cues)
     if fmt == "txt":
+        if any(cue.speakers for cue in cues):
+            return _labelled_txt(cues)
         return "".join(" ".join(cue.lines) + "\n" for cue in cues)
     if fmt == "json":
         return _json(cues, segments, language=language, duration=duration)
@@ -38,15 +46,59 @@ def render(
     )
 
 
-def _pysubs2(cues: Sequence[Cue], format_: str) -> str:
+def _pysubs2(cues: Sequence[Cue], format_: str, *, labels: bool = False) -> str:
     # ASS keeps centiseconds: start rounds up and end down, so gaps never shrink below the norm.
     step = 10 if format_ == "ass" else 1
+    names = speaker_names(s for cue in cues for s in cue.speakers)
     subs = pysubs2.SSAFile()
+    previous = ""
     for cue in cues:
         start = -(-round(cue.start * 1000) // step) * step
         end = round(cue.end * 1000) // step * step
-        subs.append(pysubs2.SSAEvent(start=start, end=end, text=r"\N".join(cue.lines)))
+        lines, name = list(cue.lines), ""
+        who = [names.get(s, "") for s in cue.speakers]
+        if any(who):
+            name = " / ".join(dict.fromkeys(w for w in who if w))
+            if format_ == "vtt":
+                if len(who) == len(lines) and len(who) > 1:
+                    lines = [_voice(w, line) for w, line in zip(who, lines, strict=True)]
+                else:
+                    lines = [_voice(who[0], r"\N".join(lines))]
+            elif format_ == "srt" and labels and len(who) == 1 and who[0] != previous:
+                lines[0] = f"{who[0]}: {lines[0]}"
+            previous = who[-1]
+        event = pysubs2.SSAEvent(start=start, end=end, text=r"\N".join(lines))
+        if format_ == "ass":
+            event.name = name
+        subs.append(event)
     return subs.to_string(format_)
+
+
+def _voice(name: str, text: str) -> str:
+    return f"<v {name}>{text}</v>" if name else text
+
+
+def _labelled_txt(cues: Sequence[Cue]) -> str:
+    """The speaker-aware transcript: a paragraph for each speaker's turn, led by the name."""
+    names = speaker_names(s for cue in cues for s in cue.speakers)
+    paragraphs: list[tuple[str, list[str]]] = []
+    for cue in cues:
+        if len(cue.speakers) == len(cue.lines) and len(cue.lines) > 1:  # dual: a line each
+            parts = [(s, _undash(line)) for s, line in zip(cue.speakers, cue.lines, strict=True)]
+        else:
+            parts = [(cue.speakers[0] if cue.speakers else "", " ".join(cue.lines))]
+        for speaker, text in parts:
+            if paragraphs and paragraphs[-1][0] == speaker:
+                paragraphs[-1][1].append(text)
+            else:
+                paragraphs.append((speaker, [text]))
+    return "\n".join(
+        (f"{names[s]}: " if s in names else "") + " ".join(texts) + "\n" for s, texts in paragraphs
+    )
+
+
+def _undash(line: str) -> str:
+    return line[1:].lstrip() if line[:1] in "-–—" else line
 
 
 def _lrc_stamp(seconds: float) -> str:
@@ -80,12 +132,14 @@ def _json(
                 "start": round(seg.start, 3),
                 "end": round(seg.end, 3),
                 "text": seg.text.strip(),
+                **({"speaker": seg.speaker} if seg.speaker else {}),
                 "words": [
                     {
                         "start": round(w.start, 3),
                         "end": round(w.end, 3),
                         "word": w.word.strip(),
                         "probability": round(w.probability, 4),
+                        **({"speaker": w.speaker} if w.speaker else {}),
                     }
                     for w in seg.words
                 ],
@@ -93,7 +147,12 @@ def _json(
             for seg in segments
         ],
         "cues": [
-            {"start": round(c.start, 3), "end": round(c.end, 3), "lines": list(c.lines)}
+            {
+                "start": round(c.start, 3),
+                "end": round(c.end, 3),
+                "lines": list(c.lines),
+                **({"speakers": list(c.speakers)} if c.speakers else {}),
+            }
             for c in cues
         ],
     }

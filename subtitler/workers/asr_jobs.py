@@ -25,9 +25,16 @@ from subtitler.media.pcm import (
 from subtitler.subtitles.cleanup import clean_segments
 from subtitler.subtitles.cues import CueStyle, build_cues
 from subtitler.subtitles.writer import write_atomic
+from subtitler.workers.diarize import DiarizeRequest
+from subtitler.workers.diarize_stage import diarize_segments, prepare
 from subtitler.workers.engine import TranscriptionEngine
 from subtitler.workers.models import TranscribeOptions
 from subtitler.workers.pcm_chunks import transcribe_pcm
+
+
+class _DiarizerHost:
+    device, device_index, _diarizer = "cpu", 0, None
+
 
 if TYPE_CHECKING:
     from subtitler.workers.pipeline import Reporter
@@ -51,7 +58,9 @@ def run_asr(
     topts: TranscribeOptions,
     reporter: Reporter,
     fields: dict[str, Any],
+    host: Any = None,
 ) -> dict[str, Any]:
+    """`host`: the JobRunner, whose warm diarization pipeline a diarize request uses."""
     started = time.monotonic()
     options: Mapping[str, Any] = job.get("options") or {}
     if options.get("forced"):  # only the foreign passages (issue 22)
@@ -85,6 +94,13 @@ def run_asr(
         reporter.progress(14 + 81 * fraction, stage=Stage.TRANSCRIBING,
                           eta_seconds=round(eta, 1) if eta is not None else None)  # fmt: skip
 
+    speakers = DiarizeRequest(
+        enabled=bool(options.get("diarize")), min_speakers=options.get("min_speakers"),
+        max_speakers=options.get("max_speakers"),
+    )  # fmt: skip
+    host = host or _DiarizerHost()
+    if speakers.enabled:
+        prepare(host, settings)  # a missing token or extra fails before transcribing
     reporter.progress(14.0, stage=Stage.TRANSCRIBING)
     kwargs = topts.engine_kwargs() | {"vad_filter": vad, "word_timestamps": words}
     if pcm_path is not None:  # memory-mapped int16, fed in chunks (subtitler.workers.pcm_chunks)
@@ -114,6 +130,12 @@ def run_asr(
     segments = clean_segments(
         result.segments, speech=result.speech if vad else None, strip_annotations=strip
     )
+    if speakers.enabled and segments:
+        samples = audio if audio is not None else load_pcm(Path(options["input"]))
+        segments = diarize_segments(
+            host, segments, samples, settings=settings, request=speakers,
+            reporter=reporter, low=95.0, high=98.0, fields=fields, cancel=reporter.cancelled,
+        )  # fmt: skip
     cues = build_cues(segments, style)
     text = render_asr(
         output, cues=cues, segments=segments, language=whisper_code(out_language),

@@ -28,6 +28,8 @@ from subtitler.translation import ct2 as translation_models
 from subtitler.translation.stage import needs_provider, precheck, source_cues, translate_cues
 from subtitler.translation.subtitle_job import run_subtitle_translation
 from subtitler.workers.asr_jobs import run_asr, run_detect
+from subtitler.workers.diarize import DiarizeRequest
+from subtitler.workers.diarize_stage import diarize_segments, prepare
 from subtitler.workers.engine import Cancelled, TranscriptionEngine, pick_device
 from subtitler.workers.forced import is_forced, run_forced
 from subtitler.workers.job_options import (
@@ -81,10 +83,13 @@ class JobRunner:
         self.device_index = device_index
         self._engine: TranscriptionEngine | None = None
         self._idle_unload_seconds = 600.0
+        self._diarizer: Any = None  # a workers.diarize.Diarizer once a job asks for speakers
 
     def unload_if_idle(self) -> None:
         if self._engine is not None:
             self._engine.unload_if_idle(self._idle_unload_seconds)
+        if self._diarizer is not None:
+            self._diarizer.unload_if_idle(self._idle_unload_seconds)
         translation_models.unload_idle(self._idle_unload_seconds)
 
     def _engine_for(
@@ -207,6 +212,11 @@ class JobRunner:
         low, high = _STAGE_END[Stage.DETECTING_LANGUAGE], _STAGE_END[Stage.TRANSCRIBING]
         if translator is not None:
             high = _TRANSLATE_FROM
+        speakers = DiarizeRequest.of(settings, job)
+        diarize_to = high
+        if speakers.enabled:  # the diarization stage takes the second half of the bar
+            high = low + (high - low) * 0.4
+            prepare(self, settings)  # fails now (one sentence) rather than after transcribing
 
         def on_progress(fraction: float, eta: float | None) -> None:
             reporter.progress(low + (high - low) * fraction, stage=Stage.TRANSCRIBING,
@@ -231,13 +241,21 @@ class JobRunner:
                     "processing_time_seconds": round(time.monotonic() - started, 2)}  # fmt: skip
         fields["speech_detected"] = True
 
-        reporter.progress(high, stage=Stage.TRANSLATING if translator else Stage.WRITING)
+        after = Stage.TRANSLATING if translator else Stage.WRITING
+        reporter.progress(high, stage=Stage.DIARIZING if speakers.enabled else after)
         out_language = ENGLISH if task == "translate" else source
         style = CueStyle.from_settings(settings, language=to_alpha2(out_language or "") or None)
         segments = clean_segments(
             result.segments, speech=result.speech if options.vad_filter else None,
             strip_annotations=style.strip_annotations,
         )  # fmt: skip
+        if speakers.enabled:
+            segments = diarize_segments(
+                self, segments, audio.samples, settings=settings, request=speakers,
+                reporter=reporter, low=high, high=diarize_to, fields=fields,
+                cancel=check_cancel,
+            )  # fmt: skip
+            reporter.progress(diarize_to, stage=after)
         cues = build_cues(segments, style)
         clock.lap("cues")
         if translator is not None and target:
@@ -259,7 +277,8 @@ class JobRunner:
             written_by_us=lambda p, sha: str(p) == replaces or written.get(str(p)) == sha,
         )  # fmt: skip
         text = render(cues, fmt=output.fmt, segments=segments, language=out_language,
-                      duration=duration)  # fmt: skip
+                      duration=duration,
+                      speaker_labels=bool(settings.get("srt_speaker_labels")))  # fmt: skip
         if check_cancel():
             raise Cancelled("cancelled before writing")
         intend = getattr(reporter, "intend_write", None)  # a worker process's reporter has it
@@ -336,7 +355,7 @@ class JobRunner:
                 engine=engine, job=job, topts=options, reporter=reporter, fields=fields
             )
         return run_asr(engine=engine, job=job, settings=settings, topts=options,
-                       reporter=reporter, fields=fields)  # fmt: skip
+                       reporter=reporter, fields=fields, host=self)  # fmt: skip
 
     @staticmethod
     def _detect(

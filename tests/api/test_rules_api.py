@@ -27,6 +27,7 @@ RULE: dict[str, Any] = {
         "target_language": "spa",
         "quality_preset": "fast",
         "job_priority": 5,
+        "diarize": None,  # speakers: None lets the diarization_enabled setting decide
     },
 }
 

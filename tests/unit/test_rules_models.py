@@ -57,7 +57,7 @@ def test_spec_example_round_trips_through_the_row() -> None:
         "missing_external_subtitle_lang": "spa",
         "file_extension": ".mkv,.mp4",
     }
-    assert out["action"] == SPEC_BODY["action"]
+    assert out["action"] == {**SPEC_BODY["action"], "diarize": None}  # None: the setting
     assert out["created_at"] == "2025-01-12T10:00:00+00:00" and out["updated_at"] is None
     assert set(out) == {"id", "name", "enabled", "priority", "conditions", "action"} | {
         "created_at",

@@ -73,6 +73,9 @@ async def asr(
         description="A forced subtitle in this language (e.g. en): cues only for the passages "
         "spoken in another language than the main one (`language`, else detected).",
     ),
+    diarize: bool = Query(default=False, description="Tell speakers apart (pyannote.audio)"),
+    min_speakers: int | None = Query(default=None, ge=1, le=50),
+    max_speakers: int | None = Query(default=None, ge=1, le=50),
     daemon: Daemon = Depends(get_daemon),
 ) -> Response:
     """Transcribe (or translate to English) an upload; `audio_file` is s16le 16 kHz mono PCM
@@ -93,6 +96,8 @@ async def asr(
         kind="asr", task=task, language=whisper_language, output=output, encode=encode,
         initial_prompt=initial_prompt, vad_filter=vad_filter, word_timestamps=word_timestamps,
         video_file=video_file, upload_name=upload.filename, forced=forced_code,
+        diarize=diarize,
+        min_speakers=min_speakers, max_speakers=max_speakers,
     )  # fmt: skip
     assert upload.path is not None
     job = await daemon.asr.submit(req, audio_path=upload.path, audio_sha256=upload.sha256)

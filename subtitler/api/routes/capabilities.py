@@ -20,6 +20,7 @@ from subtitler.settings.specs.transcription import QUALITY_PRESETS
 from subtitler.subtitles.formats import FORMATS
 from subtitler.tokens import SCOPES
 from subtitler.translation.service import TranslationService
+from subtitler.workers.diarize import capabilities as diarization_capabilities
 from subtitler.workers.models import available_models
 
 router = APIRouter(prefix="/api", tags=["system"])
@@ -54,6 +55,20 @@ class LimitsOut(BaseModel):
     idempotency_window_hours: int
 
 
+# --- diarization (issue 24): who is speaking; nothing is imported to answer -----------------
+class DiarizationOut(BaseModel):
+    engine: str  # pyannote.audio
+    installed: bool  # the diarization extra is importable
+    pipeline: str  # the diarization_pipeline setting: a hub name or a local folder
+    local: bool
+    token_set: bool
+    ready: bool  # installed, and a local pipeline folder or a token for the hub's
+    enabled_by_default: bool
+
+
+# --- end of the diarization part ------------------------------------------------------------
+
+
 class CapabilitiesOut(BaseModel):
     version: str
     models: list[ModelOut]
@@ -66,6 +81,7 @@ class CapabilitiesOut(BaseModel):
     channels: list[str]
     token_scopes: list[str]
     limits: LimitsOut
+    diarization: DiarizationOut | None = None
 
 
 @router.get("/capabilities", response_model=CapabilitiesOut)
@@ -106,5 +122,13 @@ async def capabilities(daemon: Daemon = Depends(get_daemon)) -> CapabilitiesOut:
             max_page_size=500,
             max_bulk_ids=MAX_BULK,
             idempotency_window_hours=24,
+        ),
+        diarization=DiarizationOut(
+            **diarization_capabilities(
+                {
+                    key: daemon.settings.get(key)
+                    for key in ("diarization_pipeline", "huggingface_token", "diarization_enabled")
+                }
+            )
         ),
     )

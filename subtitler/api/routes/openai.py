@@ -29,6 +29,7 @@ FORMATS = {
     "srt": "srt",
     "vtt": "vtt",
     "verbose_json": "verbose_json",
+    "diarized_json": "diarized_json",  # segments with `speaker` (pyannote.audio, issue 24)
 }
 
 
@@ -55,6 +56,7 @@ async def _run(request: Request, daemon: Daemon, task: str) -> Response:
             kind="asr", task=task, language=language if task == "transcribe" else None,
             output=FORMATS[fmt], encode=True, initial_prompt=fields.get("prompt") or None,
             upload_name=upload.filename, preset=model if model in QUALITY_PRESETS else None,
+            diarize=fmt == "diarized_json",
         )  # fmt: skip
     except Unprocessable:
         upload.discard()

@@ -4,6 +4,7 @@ from subtitler.settings.specs import (
     api,
     bazarr,
     cluster,
+    diarization,
     general,
     integrations,
     interface,
@@ -28,4 +29,5 @@ ALL_GROUPS = [
     integrations.SPECS,
     cluster.SPECS,
     interface.SPECS,
+    diarization.SPECS,
 ]
