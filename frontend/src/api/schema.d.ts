@@ -1782,6 +1782,7 @@ export interface components {
             /** Token Scopes */
             token_scopes: string[];
             limits: components["schemas"]["LimitsOut"];
+            diarization?: components["schemas"]["DiarizationOut"] | null;
         };
         /** ConditionResult */
         ConditionResult: {
@@ -1827,6 +1828,23 @@ export interface components {
             id: number | null;
             /** Name */
             name: string;
+        };
+        /** DiarizationOut */
+        DiarizationOut: {
+            /** Engine */
+            engine: string;
+            /** Installed */
+            installed: boolean;
+            /** Pipeline */
+            pipeline: string;
+            /** Local */
+            local: boolean;
+            /** Token Set */
+            token_set: boolean;
+            /** Ready */
+            ready: boolean;
+            /** Enabled By Default */
+            enabled_by_default: boolean;
         };
         /** DownloadOut */
         DownloadOut: {
@@ -1911,6 +1929,17 @@ export interface components {
             /** Word Timestamps */
             word_timestamps?: boolean | null;
             /**
+             * Diarize
+             * @description Tell speakers apart (pyannote.audio); the setting decides.
+             */
+            diarize?: boolean | null;
+            /** Num Speakers */
+            num_speakers?: number | null;
+            /** Min Speakers */
+            min_speakers?: number | null;
+            /** Max Speakers */
+            max_speakers?: number | null;
+            /**
              * Callback Url
              * @description Called (signed) when the job finishes; http or https.
              */
@@ -1945,6 +1974,12 @@ export interface components {
              * @description A tag in the file name (Movie.eng.<variant>.srt): another output file.
              */
             variant?: string | null;
+            /**
+             * Forced
+             * @description A forced subtitle in target_lang (Movie.<lang>.forced.srt): cues only for the passages spoken in another language than the audio's main one.
+             * @default false
+             */
+            forced: boolean;
             /**
              * Channel
              * @description Where the request comes from (recorded, filterable).
@@ -2050,6 +2085,10 @@ export interface components {
             translation_provider?: string | null;
             /** Translated Characters */
             translated_characters?: number | null;
+            /** Diarization */
+            diarization?: {
+                [key: string]: unknown;
+            } | null;
             /**
              * Channel
              * @default api
@@ -2081,6 +2120,12 @@ export interface components {
                 [key: string]: unknown;
             };
             source_subtitle?: components["schemas"]["SourceSubtitleOut"] | null;
+            /** Passages */
+            passages?: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Forced Passages */
+            forced_passages?: number | null;
         };
         /** JobPatch */
         JobPatch: {
@@ -2128,6 +2173,13 @@ export interface components {
              * @default false
              */
             wants_subtitle: boolean;
+            /**
+             * Variant
+             * @default
+             */
+            variant: string;
+            /** Diarize */
+            diarize?: boolean | null;
         };
         /** JobStats */
         JobStats: {
@@ -2179,7 +2231,7 @@ export interface components {
             /** Missing */
             missing?: string | null;
             /** Status */
-            status?: ("failed" | "skipped" | "ours" | "wanted" | "done" | "ignored") | null;
+            status?: ("failed" | "skipped" | "ours" | "wanted" | "done" | "ignored" | "foreign_no_forced") | null;
         };
         /** LimitsOut */
         LimitsOut: {
@@ -2363,6 +2415,17 @@ export interface components {
             /** Word Timestamps */
             word_timestamps?: boolean | null;
             /**
+             * Diarize
+             * @description Tell speakers apart (pyannote.audio); the setting decides.
+             */
+            diarize?: boolean | null;
+            /** Num Speakers */
+            num_speakers?: number | null;
+            /** Min Speakers */
+            min_speakers?: number | null;
+            /** Max Speakers */
+            max_speakers?: number | null;
+            /**
              * Callback Url
              * @description Called (signed) when the job finishes; http or https.
              */
@@ -2400,6 +2463,8 @@ export interface components {
              * @default 0
              */
             job_priority: number;
+            /** Diarize */
+            diarize?: boolean | null;
         };
         /** RuleConditions */
         RuleConditions: {
@@ -2746,6 +2811,8 @@ export interface components {
              * @default 0
              */
             job_priority: number;
+            /** Diarize */
+            diarize?: boolean | null;
         };
         /** SetupStatus */
         SetupStatus: {
@@ -9991,6 +10058,12 @@ export interface operations {
                 vad_filter?: boolean | null;
                 word_timestamps?: boolean | null;
                 video_file?: string | null;
+                /** @description A forced subtitle in this language (e.g. en): cues only for the passages spoken in another language than the main one (`language`, else detected). */
+                forced?: string | null;
+                /** @description Tell speakers apart (pyannote.audio) */
+                diarize?: boolean;
+                min_speakers?: number | null;
+                max_speakers?: number | null;
             };
             header?: never;
             path?: never;
@@ -12009,7 +12082,7 @@ export interface operations {
                 folder?: string | null;
                 /** @description No subtitle in this */
                 missing?: string | null;
-                status?: ("failed" | "skipped" | "ours" | "wanted" | "done" | "ignored") | null;
+                status?: ("failed" | "skipped" | "ours" | "wanted" | "done" | "ignored" | "foreign_no_forced") | null;
                 sort?: string;
                 order?: "asc" | "desc";
                 page?: number;
