@@ -14,7 +14,6 @@ Each measurement runs in a fresh process (its own peak RSS). Prints one JSON obj
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -22,6 +21,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._common import emit, parser  # noqa: E402
 
 _STAGE = """
 import json, resource, sys, time
@@ -88,12 +90,10 @@ def _run(code: str, timeout: float) -> dict[str, object]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="1 minute; clustering on 30")
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    sys.path.insert(0, str(ROOT))
+def main() -> int:
+    cli = parser(__doc__)
+    cli.add_argument("--threads", type=int, default=2)
+    args = cli.parse_args()
     from tests.diarization.pipelinegen import build_pipeline
 
     stage_minutes = [1.0] if args.quick else [5.0, 30.0]
@@ -114,8 +114,8 @@ def main() -> None:
         "clustering_under_4gb": int(str(film["peak_rss_mb"])) < 4096,
         "threads": args.threads,
     }
-    print(json.dumps(result, indent=1))
+    return emit(result)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -33,7 +33,7 @@ track's tag), in both cases:
 Progress goes to stderr. `--quick`: the shortest file (one clip, ~27 s) on tiny.en, backlog 1,
 one repeat (CI: it completes and prints its JSON; the figures mean nothing).
 `--forced`: instead, a forced job's wall against a full transcription of one file with a German
-passage (bench/forced_job.py; forced_ratio = forced wall / full wall).
+passage (bench/_forced_job.py; forced_ratio = forced wall / full wall).
 """
 
 from __future__ import annotations
@@ -568,11 +568,11 @@ def main() -> int:
     cli.add_argument(
         "--forced", action="store_true",
         help="only a forced job's wall time against a full transcription of the same file "
-        "(bench/forced_job.py; a multilingual model, base unless --model)",
+        "(bench/_forced_job.py; a multilingual model, base unless --model)",
     )  # fmt: skip
     args = cli.parse_args()
     if args.forced:  # issue 22: its own small report
-        from bench.forced_job import forced_vs_full
+        from bench._forced_job import forced_vs_full
 
         configure_hub(allow_download=False)
         minutes = 0.5 if args.quick else args.minutes

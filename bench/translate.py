@@ -7,7 +7,7 @@
   NLLB-shaped model (the code path, not a real model's speed; set SUBTITLER_BENCH_CT2_MODEL to a
   converted model dir for a real figure), and openai/libretranslate/deepl against the in-test
   servers on 127.0.0.1 (client, batching and HTTP overhead only: a real service adds its latency).
-- quality: chrF on the project's own parallel set (bench/quality.py): speech -> spa over apertium
+- quality: chrF on the project's own parallel set (bench/_quality.py): speech -> spa over apertium
   on the reference English text (`ratio`, goal >= 0.97), subtitle -> spa, the norms of each.
 - stage_share: a real job (English speech x `--repeat`, tiny.en, target Spanish with apertium):
   wall time of the translating stage / the whole job.
@@ -29,7 +29,7 @@ from subtitler.workers.models import configure_hub
 
 configure_hub(allow_download=False)
 
-from bench.quality import quality  # noqa: E402
+from bench._quality import quality  # noqa: E402
 from subtitler.settings import REGISTRY  # noqa: E402
 from subtitler.translation.cache import NoCache  # noqa: E402
 from subtitler.translation.engine import translate_texts  # noqa: E402

@@ -9,6 +9,7 @@ command, machine)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -77,6 +78,8 @@ def test_bench_quick_run_completes_and_prints_its_json(
 ) -> None:
     if bench == "cluster" and _pg_bin() is None:
         pytest.skip("PostgreSQL is not installed (Debian package postgresql)")
+    if bench == "diarize" and importlib.util.find_spec("pyannote") is None:
+        pytest.skip("the diarization extra is not installed (pip install 'subtitler[diarization]')")
     env = dict(os.environ)
     env.pop("SUBTITLER_ALLOWED_PATHS", None)  # a bench sets up its own allowed paths
     proc = subprocess.run(

@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from subtitler.errors import SubtitlerError
-from subtitler.media.pcm import SAMPLE_RATE
 from subtitler.settings.specs.diarization import DEFAULT_PIPELINE
 from subtitler.subtitles.speakers import Turn
 
 logger = logging.getLogger(__name__)
+
+# the PCM every job decodes (subtitler.media.pcm, not imported: it loads numpy and PyAV, and the
+# daemon imports this module for its capabilities)
+SAMPLE_RATE = 16000
 
 # The gated pages whose terms the token's account must accept, per pipeline.
 _GATED_PAGES = {

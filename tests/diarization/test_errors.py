@@ -27,6 +27,16 @@ PIPELINE = "pyannote/speaker-diarization-community-1"
 SETTINGS = {key: spec.default for key, spec in REGISTRY.items()}
 
 
+@pytest.fixture(autouse=True)
+def hub_online(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests talk to a fake hub: online, whatever an earlier test in this process set
+    (configure_hub sets HF_HUB_OFFLINE, and huggingface_hub reads it once, at import)."""
+    import huggingface_hub.constants
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+
+
 @contextmanager
 def fake_hub(status: int, error_code: str | None = None) -> Iterator[str]:
     """A hub answering every request with `status` (and the hub's X-Error-Code header)."""
