@@ -56,8 +56,10 @@ def library(tmp_path: Path) -> Path:
     movies = tmp_path / "library" / "Movies"
     movies.mkdir(parents=True)
     news = factory.mkv([Track(factory.speech(ENGLISH), language="eng")])
+    # ~2.5 minutes: taken first, it must still be running when the test cancels it a moment
+    # later (40 s of speech took 2.5 s on a quiet machine)
     long_audio = factory.concat(
-        [factory.speech(MORE_ENGLISH), factory.speech(ENGLISH), factory.speech(MORE_ENGLISH)]
+        [factory.speech(MORE_ENGLISH), factory.speech(ENGLISH), factory.speech(MORE_ENGLISH)] * 4
     )
     other = factory.mkv([Track(long_audio, language="eng")])
     shutil.copyfile(news, movies / "news.mkv")

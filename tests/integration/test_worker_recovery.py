@@ -101,8 +101,6 @@ async def test_a_job_rerun_after_a_crash_between_write_and_done_recognises_its_o
 async def test_a_stopped_worker_is_restarted_and_its_job_requeued_after_the_stall_limit(
     client: httpx.AsyncClient, daemon: Daemon, media: MediaFactory, tmp_path: Path
 ) -> None:
-    resp = await client.put("/api/settings/job_stall_seconds", json={"value": "4"})
-    assert resp.status_code == 200, resp.text
     assert (await client.post("/api/workers", json={"worker_type": "cpu"})).status_code == 201
 
     async def idle() -> bool:
@@ -111,6 +109,12 @@ async def test_a_stopped_worker_is_restarted_and_its_job_requeued_after_the_stal
     await wait_for(idle, timeout=60, what="worker to start")
     library = tmp_path / "library"
     library.mkdir()
+    # A first job loads the model (no progress meanwhile: on a busy machine longer than the short
+    # stall limit below), so the limit judges only the stopped process.
+    warm = await create_job(client, english_video(media, library, "Warm.mkv"))
+    await wait_for(lambda: job_in(client, warm["id"], "completed"), timeout=240, what="warm-up")
+    resp = await client.put("/api/settings/job_stall_seconds", json={"value": "4"})
+    assert resp.status_code == 200, resp.text
     video = english_video(media, library, "Stuck.mkv", repeat=3)
     job = await create_job(client, video)
 
