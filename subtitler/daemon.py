@@ -36,6 +36,7 @@ from subtitler.jobs.results import JobResults
 from subtitler.jobs.retries import RetryPolicy
 from subtitler.library import LibraryIndex, LibraryService
 from subtitler.logging_setup import ensure_file_logging, quiet_polling
+from subtitler.media.probe_processes import ProbeProcesses
 from subtitler.modelstore.service import ModelsService
 from subtitler.rules.service import RulesService
 from subtitler.scanner.library import MediaLibrary
@@ -74,13 +75,16 @@ class Daemon:
         self.settings = SettingsService(self.db, self.bus)
         self.queue = JobQueue(self.db, self.bus, node_id=config.node_id)
         self.queue.retry_policy = RetryPolicy(self.settings.get)
-        self.jobs = JobService(self.queue, self.settings, WrittenSubtitles(self.db))
+        self.probes = ProbeProcesses()  # every probe the daemon makes: PyAV stays out of it
+        self.jobs = JobService(
+            self.queue, self.settings, WrittenSubtitles(self.db), probes=self.probes
+        )
         self.results = JobResults(self.db)
         self.tokens = TokenService(self.db)
         self.idempotency = IdempotencyStore(self.db)
         self.listing = JobListing(self.queue, self.bus)
         self.control = JobControl(self.queue)
-        self.library = MediaLibrary(self.db, self.settings)
+        self.library = MediaLibrary(self.db, self.settings, self.probes)
         self.rules = RulesService(self.db, self.settings, self.library)
         self.scanner = ScannerService(
             db=self.db,
@@ -262,6 +266,7 @@ class Daemon:
         if self.cluster is not None:
             await deadline.run("the cluster service", self.cluster.stop(), 3.0, keep=4.0)
         await deadline.run("the scanner", self.scanner.stop(), 1.0, keep=3.5)
+        self.probes.close()  # never waits: a child stuck on a file is killed
         await deadline.run("the integrations", self.integrations.stop(), 1.0, keep=3.0)
         await deadline.run("model downloads", self.models.stop(), 1.0, keep=3.0)
         await self._stop_pool(deadline, keep=1.5)

@@ -15,6 +15,7 @@ from subtitler.jobs.prechecks import precheck
 from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import CHANNELS, FORCED, JobStatus, JobType, Task
 from subtitler.media.languages import parse_language
+from subtitler.media.probe_processes import ProbeProcesses
 from subtitler.security.outbound import check_url
 from subtitler.security.paths import check_allowed
 from subtitler.settings import SettingsService
@@ -28,11 +29,17 @@ _VARIANT = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 class JobService:
     def __init__(
-        self, queue: JobQueue, settings: SettingsService, written: WrittenSubtitles | None = None
+        self,
+        queue: JobQueue,
+        settings: SettingsService,
+        written: WrittenSubtitles | None = None,
+        *,
+        probes: ProbeProcesses | None = None,
     ) -> None:
         self.queue = queue
         self._settings = settings
         self._written = written
+        self._probes = probes or ProbeProcesses()
 
     async def create(
         self,
@@ -121,7 +128,7 @@ class JobService:
         if tag != FORCED:  # a forced job listens to the passages; no existing subtitle serves
             fields = await plan_manual_job(
                 settings=self._settings, path=path, source=source, target=target, fields=fields,
-                wants_subtitle=wants_subtitle,
+                probe=self._probes.probe, wants_subtitle=wants_subtitle,
             )  # fmt: skip
         await self._precheck(fields, replaces=replaces)
         return await self.queue.enqueue(**fields)

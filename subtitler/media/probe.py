@@ -102,7 +102,7 @@ def probe_file(
         raise BadRequest(f"Permission denied: {file}", code="permission_denied") from None
     if not stat.S_ISREG(st.st_mode):
         raise BadRequest(f"Path is not a file: {file}", code="not_a_file")
-    import av  # here, not at the top: the daemon imports this module; PyAV loads at a first probe
+    import av  # here, not at the top: the daemon imports this module (its probes run elsewhere)
 
     try:
         container = av.open(str(file), metadata_errors="ignore")

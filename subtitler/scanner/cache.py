@@ -1,13 +1,10 @@
 """The probe cache: one `media_probes` row per file, keyed by (path, size, mtime_ns).
 
 A rescan probes only new or changed files. The cache of a library folder is read in ONE query
-(a range over the primary key), new probes are written in batches, and probing runs in a thread
-pool so the event loop never waits on a file (PyAV opens a file without the GIL). With
-`SUBTITLER_PROBE_PROCESSES=N` (N >= 2), a scan with many files to probe (a first scan) uses N
-worker processes instead, for that scan only (`probe_pool`): off by default, as on a busy 2-core
-machine they measured 2-3x slower than the threads (their start-up, fewer runnable threads). A
-file that is not media is cached too (as an error), so a broken file costs one probe, not one
-per scan.
+(a range over the primary key), new probes are written in batches, and probing runs in the
+probe processes (`subtitler.media.probe_processes`: PyAV never loads in the daemon), which a
+scan keeps busy ahead of the batch it stores (`prefetch`). A file that is not media is cached
+too (as an error), so a broken file costs one probe, not one per scan.
 Sidecars are not part of the key: callers attach the folder's current sidecars to a cached
 MediaInfo.
 """
@@ -17,11 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import multiprocessing
-import os
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,20 +23,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from subtitler.db import Database
 from subtitler.db.models import MediaProbe, utcnow
-from subtitler.errors import SubtitlerError
-from subtitler.media.probe import MediaInfo, probe_file
-from subtitler.scanner.probe_pool import probe_paths
+from subtitler.media.probe import MediaInfo
+from subtitler.media.probe_processes import PER_TASK, ProbeProcesses
 from subtitler.scanner.walker import MediaCandidate
-from subtitler.security.spawn import make_spawn_safe
 
 logger = logging.getLogger(__name__)
 
 WRITE_BATCH = 500
-PROBE_THREADS = min(4, os.cpu_count() or 2)  # probes hold the GIL much of the time
-PROBE_PROCESSES = int(os.environ.get("SUBTITLER_PROBE_PROCESSES") or 0)  # 0, 1: threads only
-PROCESS_MIN_FILES = 1000  # files to probe for a scan to start processes (~0.3 s, 0.5 s CPU)
-_PER_TASK = 100  # files per process task (each hand-over costs a few thread wake-ups)
-_SPAWN = multiprocessing.get_context("spawn")  # the daemon has threads: no fork
 
 
 @dataclass(frozen=True)
@@ -82,59 +68,31 @@ def decode(info_json: str | dict[str, Any]) -> MediaInfo | ProbeFailure:
     return MediaInfo.model_validate_json(info_json)
 
 
-def _probe_one(candidate: MediaCandidate) -> MediaInfo | ProbeFailure:
-    try:
-        return probe_file(candidate.path, sidecars=candidate.sidecars)
-    except SubtitlerError as exc:
-        return ProbeFailure(code=exc.code, detail=exc.detail)
-    except Exception as exc:  # a probe must never take a scan down
-        logger.warning("probe of %s failed: %s", candidate.path, exc)
-        return ProbeFailure(code="probe_failed", detail=f"{type(exc).__name__}: {exc}")
-
-
 class ProbeCache:
-    def __init__(
-        self, db: Database, *, threads: int = PROBE_THREADS, processes: int = PROBE_PROCESSES
-    ) -> None:
+    def __init__(self, db: Database, probes: ProbeProcesses) -> None:
         self._db = db
-        self._threads = threads
-        self._processes = processes
-        self._pool: ThreadPoolExecutor | None = None
-        self._procs: ProcessPoolExecutor | None = None
-        # path -> (its process task, its place in the task's answer): see `prefetch`
+        self.probes_in = probes
+        # path -> (its probe task, its place in the task's answer): see `prefetch`
         self._pending: dict[str, tuple[asyncio.Future[list[str]], int]] = {}
         self.probes = 0  # files actually probed since start (tests and the bench count them)
 
-    def wants_processes(self, files: int) -> bool:
-        """Whether probing `files` files is worth starting worker processes."""
-        return self._processes > 1 and files >= PROCESS_MIN_FILES
+    def prefetch(self, candidates: Iterable[MediaCandidate]) -> None:
+        """Hand files to the probe processes now: they work while the scan stores and plans
+        the batch before (`probe_many` collects them)."""
+        paths = [c.path for c in candidates if c.path not in self._pending]
+        for i in range(0, len(paths), PER_TASK):
+            chunk = paths[i : i + PER_TASK]
+            future = self.probes_in.submit(chunk)
+            for j, path in enumerate(chunk):
+                self._pending[path] = (future, j)
 
-    def _process_pool(self) -> ProcessPoolExecutor:
-        if self._procs is None:
-            make_spawn_safe()  # the child must not re-run an unguarded entry script
-            self._procs = ProcessPoolExecutor(max_workers=self._processes, mp_context=_SPAWN)
-        return self._procs
-
-    async def release_processes(self) -> None:
-        """Stop the probe processes (a scan's own: nothing stays running after it)."""
-        self._drop_pending()
-        procs, self._procs = self._procs, None
-        if procs is not None:
-            await asyncio.to_thread(procs.shutdown, True, cancel_futures=True)
-
-    @property
-    def _executor(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="probe")
-        return self._pool
+    def forget_pending(self) -> None:
+        """Drop what was prefetched and not collected (a scan that ended early). Not cancelled:
+        one task may also serve a batch being collected; the rest end within a task's time."""
+        self._pending.clear()
 
     def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-        procs, self._procs = self._procs, None
-        if procs is not None:
-            procs.shutdown(wait=False, cancel_futures=True)
+        self.forget_pending()
 
     async def load(self, roots: Iterable[str]) -> dict[str, CachedProbe]:
         """Every cached probe under `roots`, in one query."""
@@ -188,82 +146,36 @@ class ProbeCache:
         return CachedProbe(row[0], row[1], row[2]) if row else None
 
     async def probe_many(
-        self, candidates: Sequence[MediaCandidate], *, processes: bool = False
+        self, candidates: Sequence[MediaCandidate]
     ) -> list[MediaInfo | ProbeFailure]:
-        """Probe in the thread pool, or in worker processes (`processes`: see `wants_processes`),
-        results in input order, and store them in batches."""
-        loop = asyncio.get_running_loop()
+        """Probe (what `prefetch` started, and the rest), results in input order with the
+        candidates' sidecars, and store them in batches."""
         results: list[MediaInfo | ProbeFailure] = []
         for start in range(0, len(candidates), WRITE_BATCH):
             batch = candidates[start : start + WRITE_BATCH]
-            done: list[MediaInfo | ProbeFailure] | None = None
-            if processes and self._processes > 1:
-                done = await self._probe_in_processes(batch)
-            if done is None:
-                done = await asyncio.gather(
-                    *(loop.run_in_executor(self._executor, _probe_one, c) for c in batch)
-                )
+            self.prefetch(batch)
+            entries = [self._pending.pop(c.path) for c in batch]
+            await asyncio.gather(*{id(f): f for f, _ in entries}.values())
+            texts = [future.result()[j] for future, j in entries]
+
+            def decode_all(
+                batch: Sequence[MediaCandidate] = batch, texts: list[str] = texts
+            ) -> list[MediaInfo | ProbeFailure]:
+                out: list[MediaInfo | ProbeFailure] = []
+                for cand, text in zip(batch, texts, strict=True):
+                    result = decode(text)
+                    if isinstance(result, MediaInfo):
+                        result.external_subtitles = cand.sidecars  # a fresh object
+                    elif result.code in ("probe_failed", "probe_crashed"):
+                        logger.warning("probe of %s failed: %s", cand.path, result.detail)
+                    out.append(result)
+                return out
+
+            done = await asyncio.to_thread(decode_all)
             self.probes += len(batch)
             await self.store(list(zip(batch, done, strict=True)))
             results.extend(done)
         return results
-
-    def prefetch(self, candidates: Sequence[MediaCandidate]) -> None:
-        """Hand every file of a scan to the worker processes at once: they stay busy while the
-        scan stores and plans each batch (`probe_many(..., processes=True)` collects them)."""
-        try:
-            pool = self._process_pool()
-        except OSError as exc:  # no processes here (a locked-down container): threads from now
-            logger.warning("probe processes unavailable (%s): probing in threads", exc)
-            self._processes = 1
-            return
-        loop = asyncio.get_running_loop()
-        paths = [c.path for c in candidates if c.path not in self._pending]
-        for i in range(0, len(paths), _PER_TASK):
-            chunk = paths[i : i + _PER_TASK]
-            future = loop.run_in_executor(pool, probe_paths, chunk)
-            for j, path in enumerate(chunk):
-                self._pending[path] = (future, j)
-
-    def _drop_pending(self) -> None:
-        for future, _ in self._pending.values():
-            future.cancel()
-        self._pending.clear()
-
-    async def _probe_in_processes(
-        self, batch: Sequence[MediaCandidate]
-    ) -> list[MediaInfo | ProbeFailure] | None:
-        """The batch probed by the worker processes; None when the pool broke (a child died:
-        its files are probed in threads instead)."""
-        self.prefetch([c for c in batch if c.path not in self._pending])
-        if self._processes <= 1 or self._procs is None:
-            return None
-        entries = [self._pending.pop(c.path) for c in batch]
-        try:
-            await asyncio.gather(*{id(f): f for f, _ in entries}.values())
-            texts: list[str] = [future.result()[j] for future, j in entries]
-        except (BrokenProcessPool, OSError) as exc:  # a child died, or none could start
-            logger.warning("probe processes failed (%r): %d file(s) in threads", exc, len(batch))
-            self._drop_pending()
-            pool, self._procs = self._procs, None
-            if pool is not None:
-                pool.shutdown(wait=False, cancel_futures=True)
-            if isinstance(exc, OSError):
-                self._processes = 1
-            return None
-
-        def decode_all() -> list[MediaInfo | ProbeFailure]:
-            out: list[MediaInfo | ProbeFailure] = []
-            for cand, text in zip(batch, texts, strict=True):
-                result = decode(text)
-                if isinstance(result, MediaInfo):
-                    result.external_subtitles = cand.sidecars  # a fresh object
-                elif result.code == "probe_failed":
-                    logger.warning("probe of %s failed: %s", cand.path, result.detail)
-                out.append(result)
-            return out
-
-        return await asyncio.to_thread(decode_all)
 
     async def store(self, items: Sequence[tuple[MediaCandidate, MediaInfo | ProbeFailure]]) -> None:
         if not items:

@@ -26,6 +26,7 @@ from subtitler.errors import BadRequest, NotFound
 from subtitler.jobs.states import FORCED, JobStatus, JobType, Task
 from subtitler.library.verdict import FileState, LiveJob
 from subtitler.media.probe import MediaInfo
+from subtitler.media.probe_processes import ProbeProcesses
 from subtitler.media.sidecars import find_sidecars
 from subtitler.scanner.cache import (
     CachedProbe,
@@ -46,6 +47,7 @@ UnchangedHandler = Callable[[list[MediaCandidate]], Awaitable[tuple[set[str], se
 DedupKey = tuple[str, str, str]
 GONE_REASON = "media file gone"  # how the watcher's cancels start: they never block a new job
 PROBE_BATCH = 250  # files probed (and handed to the scan) at a time
+PREFETCH = 2000  # files handed to the probe processes ahead (their answers wait in memory)
 _LIVE = (JobStatus.QUEUED, JobStatus.PROCESSING, JobStatus.COMPLETED)
 LANGUAGE_SKIP = "rule_language_mismatch"
 
@@ -184,10 +186,10 @@ async def _drain(batches: asyncio.Queue[list[MediaInfo] | None], handler: BatchH
 
 
 class MediaLibrary:
-    def __init__(self, db: Database, settings: Any) -> None:
+    def __init__(self, db: Database, settings: Any, probes: ProbeProcesses) -> None:
         self._db = db
         self._settings = settings
-        self.cache = ProbeCache(db)
+        self.cache = ProbeCache(db, probes)
 
     async def resolve_roots(self, paths: Sequence[str] | None) -> list[str]:
         """The given folders, else `library_paths`; 400 when there are none or one is no folder."""
@@ -237,14 +239,13 @@ class MediaLibrary:
         consumer = (
             asyncio.get_running_loop().create_task(_drain(batches, on_batch)) if on_batch else None
         )
-        processes = self.cache.wants_processes(len(todo))  # a first scan: probe in parallel
         try:
-            if processes:
-                self.cache.prefetch([found[i] for i in todo])
             batches.put_nowait([r for r in results if isinstance(r, MediaInfo)])
             for start in range(0, len(todo), PROBE_BATCH):
+                # the probe processes work PREFETCH files ahead of the batch being stored
+                self.cache.prefetch(found[i] for i in todo[start : start + PREFETCH])
                 chunk = todo[start : start + PROBE_BATCH]
-                probed = await self.cache.probe_many([found[i] for i in chunk], processes=processes)
+                probed = await self.cache.probe_many([found[i] for i in chunk])
                 for i, fresh in zip(chunk, probed, strict=True):
                     results[i] = fresh
                 batches.put_nowait([r for r in probed if isinstance(r, MediaInfo)])
@@ -254,8 +255,7 @@ class MediaLibrary:
         finally:
             if consumer is not None and not consumer.done():
                 consumer.cancel()
-            if processes:
-                await self.cache.release_processes()
+            self.cache.forget_pending()
         inv.probed, inv.cached = len(todo), len(every) - len(todo)
         for cand, result in zip(found, results, strict=True):
             if isinstance(result, MediaInfo):

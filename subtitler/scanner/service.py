@@ -29,7 +29,7 @@ from subtitler.jobs.queue import JobQueue
 from subtitler.jobs.states import JobStatus
 from subtitler.library.index import LibraryIndex
 from subtitler.library.verdict import LiveJob
-from subtitler.media.probe import MediaInfo, probe_file
+from subtitler.media.probe import MediaInfo
 from subtitler.rules.engine import JobRequest, UnknownLanguagePolicy
 from subtitler.rules.service import RulesService
 from subtitler.scanner.cache import ProbeFailure, prefix_range
@@ -425,7 +425,7 @@ class ScannerService:
     async def analyze(self, file_path: str) -> dict[str, Any]:
         """POST /api/scanner/analyze: 404 missing, 400 not a file, 422 not media."""
         file_path = check_allowed(file_path, self._settings.get)  # 403 before any file access
-        info = await asyncio.to_thread(probe_file, file_path)
+        info = await self.library.cache.probes_in.probe(file_path)
         return {"file_path": info.path, **info.model_dump(mode="json")}
 
 

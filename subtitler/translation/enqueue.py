@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from subtitler.errors import SubtitlerError
 from subtitler.jobs.states import JobType
-from subtitler.media.probe import MediaInfo, probe_file
+from subtitler.media.probe import MediaInfo
 from subtitler.settings.specs.translation import SPECS
 from subtitler.translation.planning import SettingsLike, subtitle_job
 from subtitler.translation.sources import text_sources
@@ -39,9 +40,12 @@ def audio_language(info: MediaInfo | None) -> str | None:
     return next((t.language for t in tracks if t.language), None)
 
 
-def _probe(path: Path) -> MediaInfo | None:
+Probe = Callable[[Path], Awaitable[MediaInfo]]
+
+
+async def _probe(probe: Probe, path: Path) -> MediaInfo | None:
     try:
-        return probe_file(path)
+        return await probe(path)
     except SubtitlerError as exc:  # not media (yet): the worker reports it properly
         logger.debug("no probe for %s: %s", path, exc.detail)
         return None
@@ -49,13 +53,14 @@ def _probe(path: Path) -> MediaInfo | None:
 
 async def plan_manual_job(
     *, settings: SettingsLike, path: Path, source: str | None, target: str | None,
-    fields: dict[str, Any], wants_subtitle: bool = False,
+    fields: dict[str, Any], probe: Probe, wants_subtitle: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     """`wants_subtitle`: translate a text subtitle if the file has one (a redo of a subtitle
-    translation), else as the translation_prefer_subtitles setting says."""
+    translation), else as the translation_prefer_subtitles setting says. `probe`: the daemon's
+    probe processes'."""
     if not target:
         return fields
-    info = await asyncio.to_thread(_probe, path)
+    info = await _probe(probe, path)
     audio = source or audio_language(info)
     if info is not None and fields.get("job_type") != JobType.ASR:
         fields = subtitle_job(fields, sources=text_sources(info), audio_language=audio,

@@ -1,5 +1,6 @@
 """The daemon process stays light: a real `subtitler serve` (workers started, the UI's usual
-requests answered) has none of the workers' heavy packages in its sys.modules."""
+requests answered, files probed by a scan, an analysis and a translated job) has none of the
+workers' heavy packages in its sys.modules: its probes run in the probe processes."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 from subtitler.media.languages import WHISPER_LANGUAGES
 from tests.conftest import free_port
+from tests.mediagen import Audio, Spec, make_media
 
 HEAVY = ("faster_whisper", "ctranslate2", "numpy", "av", "onnxruntime", "torch", "tokenizers")
 UI_REQUESTS = (
@@ -38,6 +40,26 @@ if __name__ == "__main__":
     from subtitler.cli import app
     app(sys.argv[1:], prog_name="subtitler")
 """
+
+
+def probed_through_the_api(url: str, tmp_path: Path) -> None:
+    """A scan, an analysis and a job with a translation target: each probes a file."""
+    library = tmp_path / "library"
+    films = [
+        make_media(library / f"Film {i}.mkv", Spec(audio=(Audio(language="eng"),)))
+        for i in range(3)
+    ]
+    settings = {"settings": {"library_paths": [str(library)]}}
+    assert httpx.post(f"{url}/api/settings/bulk-update", json=settings, timeout=30).is_success
+    scan = httpx.post(f"{url}/api/scanner/scan", json={}, timeout=120).json()
+    assert scan["probed_files"] == 3, scan
+    analysis = httpx.post(
+        f"{url}/api/scanner/analyze", params={"file_path": str(films[0])}, timeout=60
+    )
+    assert analysis.json()["audio_tracks"][0]["language"] == "eng", analysis.text
+    job = {"file_path": str(films[1]), "source_lang": "eng", "target_lang": "spa"}
+    created = httpx.post(f"{url}/api/jobs", json=job, timeout=60)
+    assert created.status_code in (200, 201), created.text
 
 
 def test_whisper_languages_are_faster_whispers() -> None:
@@ -80,6 +102,7 @@ def test_the_daemon_imports_nothing_heavy(tmp_path: Path) -> None:
         assert workers and workers[0]["status"] == "idle" and workers[0]["pid"]
         for path in UI_REQUESTS:
             assert httpx.get(url + path, timeout=30).status_code < 500, path
+        probed_through_the_api(url, tmp_path)
         proc.send_signal(signal.SIGUSR1)
         deadline = time.monotonic() + 30
         while not modules_file.exists() and time.monotonic() < deadline:

@@ -19,14 +19,14 @@ from sqlalchemy import delete, event, select
 from subtitler.daemon import Daemon
 from subtitler.db.models import MediaProbe
 from subtitler.db.models_library import LibraryFile
-from subtitler.media.probe import MediaInfo
-from subtitler.scanner import cache as scanner_cache
+from subtitler.media.probe import MediaInfo, NotMedia, probe_file
 from subtitler.scanner import library as scanner_library
 from subtitler.scanner import service as scanner_service
 from subtitler.scanner.cache import ProbeFailure
 from subtitler.scanner.planner import ScanMemo
 from subtitler.scanner.walker import walk
 from tests.mediagen import Audio, Spec, make_media, write_srt
+from tests.waiting import wait_until
 
 RULE = {
     "name": "Japanese to English",
@@ -200,26 +200,25 @@ async def test_a_changed_file_is_picked_up_and_only_its_row_written(
     assert [t for t, _ in written if t == "library_files"] == ["library_files"]  # one DELETE
 
 
-async def test_a_first_scan_probes_in_processes_as_threads_would(
-    daemon: Daemon, library: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Worker processes (a scan with many files to probe) give the thread pool's results, a
-    broken file included, and none is left running after the scan."""
+async def test_a_first_scan_probes_in_the_probe_processes(daemon: Daemon, library: Path) -> None:
+    """The probe processes give what an in-process probe gives (a broken file included, the
+    walk's sidecars kept), and a first scan through them creates the jobs."""
     broken = library / "Show" / "Broken.mkv"
     broken.write_bytes(b"\x1a\x45\xdf\xa3 not really a video" * 50)
-    cache = daemon.library.cache
-    monkeypatch.setattr(cache, "_processes", 2)
-    monkeypatch.setattr(scanner_cache, "PROCESS_MIN_FILES", 10)
     candidates = list(walk([str(library)]))
-    assert len(candidates) == 25 and cache.wants_processes(len(candidates))
+    assert len(candidates) == 25
 
-    in_threads = await cache.probe_many(candidates)
-    in_processes = await cache.probe_many(candidates, processes=True)
-    await cache.release_processes()
-    assert in_processes == in_threads
+    in_processes = await daemon.library.cache.probe_many(candidates)
+    assert daemon.probes.running
+    for cand, result in zip(candidates, in_processes, strict=True):
+        try:
+            expected: MediaInfo | str = probe_file(cand.path, sidecars=cand.sidecars)
+        except NotMedia:
+            expected = "not_media"
+        assert result == expected or (isinstance(result, ProbeFailure) and result.code == expected)
     assert sum(isinstance(r, ProbeFailure) for r in in_processes) == 1
     with_sidecar = [r for r in in_processes if isinstance(r, MediaInfo) and r.external_subtitles]
-    assert len(with_sidecar) == 8  # the walk's sidecars, as the thread pool keeps them
+    assert len(with_sidecar) == 8
 
     await daemon.settings.update("library_paths", [str(library)])
     await daemon.rules.create(RULE)
@@ -228,4 +227,5 @@ async def test_a_first_scan_probes_in_processes_as_threads_would(
     result = await daemon.scanner.scan()
     assert (result.scanned_files, result.probed_files, result.jobs_created) == (25, 25, 12)
     assert result.skipped == {"no_rule_matched": 12, "not_media": 1}  # the broken file
-    assert multiprocessing.active_children() == []
+    daemon.probes.close()
+    await wait_until(lambda: not multiprocessing.active_children(), timeout=30)
