@@ -48,3 +48,17 @@ async def test_openai_routes_with_no_worker_are_a_quick_503_too(
     assert bad.status_code == 422 and bad.json()["code"] == "bad_response_format"
     assert (await client.get("/api/jobs")).json()["jobs"] == []
     assert list(daemon.config.spool_dir.iterdir()) == []
+
+
+async def test_impossible_speaker_counts_are_refused_before_the_upload(
+    client: httpx.AsyncClient, daemon: Daemon
+) -> None:
+    """Checked first: a 400 (not the 503 of a missing worker, not a 200 heartbeat later)."""
+    resp = await client.post(
+        "/asr",
+        params={"diarize": "true", "min_speakers": 5, "max_speakers": 2, "encode": "false"},
+        files={"audio_file": ("audio_file", b"\0\1" * 16000)},
+    )
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["code"] == "bad_speakers" and "min_speakers" in resp.json()["detail"]
+    assert list(daemon.config.spool_dir.iterdir()) == []

@@ -16,6 +16,7 @@ from subtitler.asr.service import AsrRequest
 from subtitler.asr.upload import Upload, receive_bounded_upload
 from subtitler.daemon import Daemon
 from subtitler.errors import Unprocessable
+from subtitler.jobs.service import speaker_options
 from subtitler.media.languages import parse_language
 
 router = APIRouter(tags=["bazarr"])
@@ -84,6 +85,10 @@ async def asr(
     anywhere the answer is 503 with Retry-After (try again later)."""
     whisper_language = _language(language)
     forced_code = _forced(forced)
+    # refused before the upload is read: with the heartbeat on, a failure after it would be a 200
+    speaker_options(
+        diarize=diarize, num_speakers=None, min_speakers=min_speakers, max_speakers=max_speakers
+    )
     upload = await receive_bounded_upload(
         request,
         spool_dir=daemon.config.spool_dir,
