@@ -26,17 +26,25 @@ pytestmark = pytest.mark.slow
 FILM_SECONDS = 3600.0
 
 
-def _wait(http: httpx.Client, job_id: str, timeout: float) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def _wait(http: httpx.Client, job_id: str, *, stalled_after: float) -> dict[str, Any]:
+    """The job once it ended. A busy machine (the worker runs niced: a NAS's own work comes
+    first) makes the film slower, so the deadline is on progress, not on the whole: the wait
+    fails only when the job's progress has not moved for `stalled_after` seconds."""
+    last, moved = None, time.monotonic()
+    while True:
         job: dict[str, Any] = http.get(f"/api/jobs/{job_id}").json()
         if job["status"] in ("completed", "failed", "cancelled"):
             return job
+        if (job["status"], job["progress"]) != last:
+            last, moved = (job["status"], job["progress"]), time.monotonic()
+        elif time.monotonic() - moved > stalled_after:
+            raise AssertionError(f"job {job_id} made no progress for {stalled_after} s: {job}")
         time.sleep(2)
-    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
 
 
-@pytest.mark.timeout(1800)  # an hour of audio: ~3 min on 2 quiet cores, 9+ on busy ones
+# an hour of audio: ~3 min on 2 quiet cores; ~35 min beside three busy processes (the niced
+# worker then gets ~7 % of a core): the wait below fails early if the job stops moving
+@pytest.mark.timeout(4800)
 def test_an_hour_long_film_completes_first_time_under_uvloop(tmp_path: Path) -> None:
     pytest.importorskip("uvloop")  # uvicorn's default loop when installed: what users run
     media = MediaFactory(tmp_path / "gen")
@@ -63,7 +71,7 @@ def test_an_hour_long_film_completes_first_time_under_uvloop(tmp_path: Path) -> 
             body = {"file_path": str(film), "target_lang": "eng", "quality_preset": "fast"}
             created = http.post("/api/jobs", json=body)
             assert created.status_code == 201, created.text
-            job = _wait(http, created.json()["id"], timeout=1500)
+            job = _wait(http, created.json()["id"], stalled_after=600)
             log = [line["message"] for line in http.get(f"/api/jobs/{job['id']}/log").json()]
             assert job["status"] == "completed", (job, log[-10:])
             assert job["recovered_count"] == 0
