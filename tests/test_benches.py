@@ -35,7 +35,7 @@ KEYS: dict[str, set[str]] = {
     "cluster": {"claims", "claim_to_start", "nodes"},
     "scan": {"first_scan", "first_scan_without_jobs", "rescan", "watcher"},
     "translate": {"providers", "quality", "stage_share"},
-    "footprint": {"warm", "idle", "wake", "daemon_heavy_libraries_at_start"},
+    "footprint": {"at_launch", "warm", "idle", "wake", "daemon_heavy_libraries_at_start"},
     "transcribe": {"raw", "daemon", "overhead_ratio", "cpu_overhead_ratio", "backlog"},
 }
 # further runs of a bench with extra arguments: (bench, arguments, keys)

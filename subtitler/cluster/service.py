@@ -222,8 +222,10 @@ class ClusterService:
         return out
 
     async def peers_with_workers(self) -> list[dict[str, Any]]:
-        """Other online nodes with an address and a worker that runs (starting, idle or busy),
-        the most idle first: where a request this node cannot run may go."""
+        """Other online nodes with an address and a live worker (starting, idle, busy or
+        sleeping: a sleeping one starts its process for the next job), the most idle first,
+        then the most asleep (free, but a start away): where a request this node cannot run
+        may go."""
         cutoff = utcnow() - timedelta(seconds=self.lease_seconds)
         async with self._db.read() as session:
             rows = (await session.scalars(select(Node).where(
@@ -234,9 +236,10 @@ class ClusterService:
             live = [w for w in node.workers or [] if w.get("status") in LIVE_WORKER]
             if live and node.url:
                 idle = sum(1 for w in live if w.get("status") == "idle")
+                asleep = sum(1 for w in live if w.get("status") == "sleeping")
                 out.append({"node_id": node.id, "host": node.host, "url": node.url,
-                            "workers": len(live), "idle": idle})  # fmt: skip
-        return sorted(out, key=lambda n: (-n["idle"], -n["workers"], n["node_id"]))
+                            "workers": len(live), "idle": idle, "sleeping": asleep})  # fmt: skip
+        return sorted(out, key=lambda n: (-n["idle"], -n["sleeping"], -n["workers"], n["node_id"]))
 
     async def workers(self) -> list[dict[str, Any]]:
         """This node's workers live, plus every other online node's from its last heartbeat."""

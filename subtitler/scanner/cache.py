@@ -71,7 +71,7 @@ def decode(info_json: str | dict[str, Any]) -> MediaInfo | ProbeFailure:
 class ProbeCache:
     def __init__(self, db: Database, probes: ProbeProcesses) -> None:
         self._db = db
-        self.probes_in = probes
+        self.probe_processes = probes
         # path -> (its probe task, its place in the task's answer): see `prefetch`
         self._pending: dict[str, tuple[asyncio.Future[list[str]], int]] = {}
         self.probes = 0  # files actually probed since start (tests and the bench count them)
@@ -82,7 +82,7 @@ class ProbeCache:
         paths = [c.path for c in candidates if c.path not in self._pending]
         for i in range(0, len(paths), PER_TASK):
             chunk = paths[i : i + PER_TASK]
-            future = self.probes_in.submit(chunk)
+            future = self.probe_processes.submit(chunk)
             for j, path in enumerate(chunk):
                 self._pending[path] = (future, j)
 

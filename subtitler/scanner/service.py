@@ -425,7 +425,7 @@ class ScannerService:
     async def analyze(self, file_path: str) -> dict[str, Any]:
         """POST /api/scanner/analyze: 404 missing, 400 not a file, 422 not media."""
         file_path = check_allowed(file_path, self._settings.get)  # 403 before any file access
-        info = await self.library.cache.probes_in.probe(file_path)
+        info = await self.library.cache.probe_processes.probe(file_path)
         return {"file_path": info.path, **info.model_dump(mode="json")}
 
 

@@ -3,6 +3,9 @@
 Pool size comes from settings at start; changes made through the API are written back to
 settings, so they survive a restart. The size is the most processes that run: a worker without a
 job for `worker_idle_stop_seconds` stops its process ("sleeping") and starts it for the next job.
+With that stop set, the daemon's launch starts its workers asleep too: no worker process runs
+until there is work. A pool started by hand (Workers page, wizard, POST /api/workers) starts
+awake, since whoever started it is about to use it.
 """
 
 from __future__ import annotations
@@ -95,7 +98,8 @@ class WorkerPool:
             logger.warning("%d workers configured; starting %d (max_workers)", cpu + gpu, cap)
             gpu = min(gpu, cap)
             cpu = cap - gpu
-        await self._start_workers(cpu=cpu, gpu=gpu)
+        asleep = float(self._settings.get("worker_idle_stop_seconds") or 0) > 0
+        await self._start_workers(cpu=cpu, gpu=gpu, asleep=asleep)
 
     async def shutdown(self, *, timeout: float) -> None:
         """Daemon stop: running jobs go back to the queue (settings are left as they are)."""
@@ -177,19 +181,21 @@ class WorkerPool:
         }
 
     # --- internals ------------------------------------------------------------------------
-    async def _start_workers(self, *, cpu: int, gpu: int) -> None:
+    async def _start_workers(self, *, cpu: int, gpu: int, asleep: bool = False) -> None:
         have_cpu = sum(1 for w in self.workers.values() if w.spec.worker_type == "cpu")
         have_gpu = sum(1 for w in self.workers.values() if w.spec.worker_type == "gpu")
         for _ in range(max(0, cpu - have_cpu)):
-            await self._add(worker_type="cpu", device_id=None)
+            await self._add(worker_type="cpu", device_id=None, asleep=asleep)
         gpus = await asyncio.to_thread(self._nvml.gpus) if gpu > have_gpu else []
         for n in range(max(0, gpu - have_gpu)):
             if not gpus:
                 logger.warning("%d GPU workers asked for, but no GPU is visible", gpu)
                 break
-            await self._add(worker_type="gpu", device_id=gpus[n % len(gpus)]["id"])
+            await self._add(worker_type="gpu", device_id=gpus[n % len(gpus)]["id"], asleep=asleep)
 
-    async def _add(self, *, worker_type: str, device_id: int | None) -> SupervisedWorker:
+    async def _add(
+        self, *, worker_type: str, device_id: int | None, asleep: bool = False
+    ) -> SupervisedWorker:
         if worker_type not in ("cpu", "gpu"):
             raise BadRequest(
                 f"worker_type must be 'cpu' or 'gpu', got {worker_type!r}", code="invalid_worker"
@@ -222,6 +228,7 @@ class WorkerPool:
             results=self._results,
             paths=self.paths,
             idle_stop=lambda: float(self._settings.get("worker_idle_stop_seconds") or 0),
+            asleep=asleep,
         )
         self.workers[worker_id] = worker
         worker.start()

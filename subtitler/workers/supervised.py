@@ -90,9 +90,12 @@ class SupervisedWorker:
         results: JobResults | None = None,
         paths: PathMapper | None = None,
         idle_stop: Callable[[], float] | None = None,
+        asleep: bool = False,
     ) -> None:
         self.spec = spec
-        self.state = WorkerState()
+        # asleep: no process until the first job claims one (the daemon's launch with an idle
+        # stop set: worker processes start when there is work).
+        self.state = WorkerState(status=SLEEPING if asleep else "starting")
         self._queue = queue
         self._snapshot = snapshot
         self._log_level = log_level
@@ -115,7 +118,7 @@ class SupervisedWorker:
         self._task: asyncio.Task[None] | None = None
         # Seconds without a job after which the process is stopped (0: never); read each time.
         self._idle_stop = idle_stop or (lambda: 0.0)
-        self._asleep = False
+        self._asleep = asleep
         self._idle_since = time.monotonic()
         self.last_start_seconds: float | None = None  # claim of a job to its process's READY
 

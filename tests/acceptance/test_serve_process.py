@@ -10,6 +10,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -38,18 +39,33 @@ def _claim_as_a_worker(db_file: Path, worker_id: str) -> str:
     return job_id
 
 
-def test_job_processing_when_killed_is_queued_again_after_restart(
-    server: ServerProcess, media_file: Path
-) -> None:
-    created = httpx.post(
-        f"{server.url}/api/jobs", json={"file_path": str(media_file), "target_lang": "eng"}
-    )
-    assert created.status_code == 201
-    job_id = _claim_as_a_worker(server.data_dir / "subtitler.db", "worker-cpu-0")
-    assert httpx.get(f"{server.url}/api/jobs/{job_id}").json()["status"] == "processing"
+@pytest.fixture
+def server_without_workers(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A daemon whose jobs stay queued: its workers would claim one at once (launched asleep)."""
+    srv = start_server(tmp_path / "data", env={"SUBTITLER_START_WORKERS": "false"})
+    try:
+        yield srv
+    finally:
+        if srv.proc.poll() is None:
+            srv.stop(signal.SIGKILL)
 
-    assert server.stop(signal.SIGKILL) == -signal.SIGKILL
-    restarted = start_server(server.data_dir)
+
+def test_job_processing_when_killed_is_queued_again_after_restart(
+    server_without_workers: ServerProcess, media_file: Path
+) -> None:
+    # No workers: the test claims the job itself, and the job must still be queued when the
+    # restarted daemon is asked.
+    server = server_without_workers
+    try:
+        created = httpx.post(
+            f"{server.url}/api/jobs", json={"file_path": str(media_file), "target_lang": "eng"}
+        )
+        assert created.status_code == 201
+        job_id = _claim_as_a_worker(server.data_dir / "subtitler.db", "worker-cpu-0")
+        assert httpx.get(f"{server.url}/api/jobs/{job_id}").json()["status"] == "processing"
+    finally:
+        assert server.stop(signal.SIGKILL) == -signal.SIGKILL
+    restarted = start_server(server.data_dir, env={"SUBTITLER_START_WORKERS": "false"})
     try:
         job = httpx.get(f"{restarted.url}/api/jobs/{job_id}").json()
         assert job["status"] == "queued"
@@ -70,7 +86,10 @@ def test_sigterm_stops_gracefully(server: ServerProcess) -> None:
     assert "subtitler stopped" in log
 
 
-def test_server_sent_events_over_a_real_socket(server: ServerProcess, media_file: Path) -> None:
+def test_server_sent_events_over_a_real_socket(
+    server_without_workers: ServerProcess, media_file: Path
+) -> None:
+    server = server_without_workers
     received: list[dict[str, object]] = []
     connected = threading.Event()
 
@@ -203,7 +222,10 @@ def test_daemon_killed_mid_job_leaves_no_file_and_the_job_completes_after_restar
             json={"file_path": str(video), "target_lang": "eng", "quality_preset": "fast"},
         ).json()
         _wait_job(srv.url, job["id"], {"processing"})
-        worker_pid = httpx.get(f"{srv.url}/api/workers").json()[0]["pid"]
+        deadline = time.monotonic() + 60  # a worker launched asleep starts its process for it
+        while not (worker_pid := httpx.get(f"{srv.url}/api/workers").json()[0]["pid"]):
+            assert time.monotonic() < deadline, "the worker's process never started"
+            time.sleep(0.1)
     finally:
         srv.stop(signal.SIGKILL)
     deadline = time.monotonic() + 30

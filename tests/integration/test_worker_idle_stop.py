@@ -93,3 +93,40 @@ async def test_zero_keeps_the_process_running(client: httpx.AsyncClient, daemon:
     await asyncio.sleep(2.5)  # more than one claim poll
     now = await _status(client)
     assert (now["status"], now["pid"]) == ("idle", first["pid"])
+
+
+async def test_the_daemons_launch_starts_its_workers_asleep(
+    client: httpx.AsyncClient, daemon: Daemon, tmp_path: Path
+) -> None:
+    """With an idle stop set (the default, 300 s), the daemon's launch starts no worker process:
+    the first job does. With 0, the launch starts them at once, as before."""
+    assert daemon.settings.get("worker_idle_stop_seconds") == 300  # the default
+    daemon.pool.count_overrides = (1, 0)  # SUBTITLER_CPU_WORKERS=1
+    await daemon.pool.start()  # what the daemon's start does when start_workers is on
+    launched = await _status(client)
+    assert (launched["status"], launched["pid"]) == ("sleeping", None), launched
+    await asyncio.sleep(2.5)  # more than one claim poll: it stays asleep without work
+    assert (await _status(client))["pid"] is None
+    assert not [p for p in multiprocessing.active_children() if p.name == "worker-cpu-0"]
+
+    library = tmp_path / "library"
+    library.mkdir()
+    video = english_video(MediaFactory(tmp_path / "media"), library, "First Job.mkv")
+    job = await create_job(client, video)
+    done = await wait_for(
+        lambda: job_in(client, job["id"], "completed", "failed"), timeout=180, what="the job"
+    )
+    assert done["status"] == "completed", done.get("error")
+    worker = daemon.pool.get("worker-cpu-0")
+    assert worker.last_start_seconds is not None and not worker._restarts
+    assert (await _status(client))["jobs_completed"] == 1
+
+    await daemon.pool.stop_pool(timeout=5)
+    await daemon.settings.bulk_update({"worker_idle_stop_seconds": 0})
+    await daemon.pool.start()
+
+    async def running() -> dict[str, object] | None:
+        worker = await _status(client)
+        return worker if worker["status"] == "idle" and worker["pid"] else None
+
+    await wait_for(running, timeout=60, what="the worker launched awake")

@@ -41,8 +41,9 @@ SPECS = [
         description=(
             "A worker process without a job for this many seconds stops (its model and memory "
             "go with it); the worker stays in the pool as 'sleeping' and starts its process "
-            "again when a job is queued (a second or two on CPU). 0 keeps worker processes "
-            "running."
+            "again when a job is queued (a second or two on CPU). With it set, the daemon "
+            "launches its workers asleep: no worker process runs until there is work. 0 keeps "
+            "worker processes running, from the launch on."
         ),
     ),
     SettingSpec(
