@@ -206,6 +206,17 @@ def _wait_job(url: str, job_id: str, statuses: set[str], timeout: float = 120) -
     raise AssertionError(f"job {job_id} never reached {statuses}")
 
 
+def _pid_of_worker_running(url: str, job_id: str, timeout: float = 60) -> int:
+    """The process of the worker holding the job: a worker launched asleep starts it for the job."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for worker in httpx.get(f"{url}/api/workers").json():
+            if worker["current_job_id"] == job_id and worker["pid"]:
+                return int(worker["pid"])
+        time.sleep(0.1)
+    raise AssertionError(f"no worker process ever held job {job_id}")
+
+
 def test_daemon_killed_mid_job_leaves_no_file_and_the_job_completes_after_restart(
     tmp_path: Path,
 ) -> None:
@@ -222,10 +233,7 @@ def test_daemon_killed_mid_job_leaves_no_file_and_the_job_completes_after_restar
             json={"file_path": str(video), "target_lang": "eng", "quality_preset": "fast"},
         ).json()
         _wait_job(srv.url, job["id"], {"processing"})
-        deadline = time.monotonic() + 60  # a worker launched asleep starts its process for it
-        while not (worker_pid := httpx.get(f"{srv.url}/api/workers").json()[0]["pid"]):
-            assert time.monotonic() < deadline, "the worker's process never started"
-            time.sleep(0.1)
+        worker_pid = _pid_of_worker_running(srv.url, job["id"])
     finally:
         srv.stop(signal.SIGKILL)
     deadline = time.monotonic() + 30
