@@ -98,8 +98,7 @@ class WorkerPool:
             logger.warning("%d workers configured; starting %d (max_workers)", cpu + gpu, cap)
             gpu = min(gpu, cap)
             cpu = cap - gpu
-        asleep = float(self._settings.get("worker_idle_stop_seconds") or 0) > 0
-        await self._start_workers(cpu=cpu, gpu=gpu, asleep=asleep)
+        await self._start_workers(cpu=cpu, gpu=gpu, asleep=self._idle_stop_seconds() > 0)
 
     async def shutdown(self, *, timeout: float) -> None:
         """Daemon stop: running jobs go back to the queue (settings are left as they are)."""
@@ -181,6 +180,10 @@ class WorkerPool:
         }
 
     # --- internals ------------------------------------------------------------------------
+    def _idle_stop_seconds(self) -> float:
+        """worker_idle_stop_seconds as it is now (0: worker processes never stop)."""
+        return float(self._settings.get("worker_idle_stop_seconds") or 0)
+
     async def _start_workers(self, *, cpu: int, gpu: int, asleep: bool = False) -> None:
         have_cpu = sum(1 for w in self.workers.values() if w.spec.worker_type == "cpu")
         have_gpu = sum(1 for w in self.workers.values() if w.spec.worker_type == "gpu")
@@ -227,7 +230,7 @@ class WorkerPool:
             publish=lambda kind, data: self._bus.publish(kind, data | self.node_info),
             results=self._results,
             paths=self.paths,
-            idle_stop=lambda: float(self._settings.get("worker_idle_stop_seconds") or 0),
+            idle_stop=self._idle_stop_seconds,
             asleep=asleep,
         )
         self.workers[worker_id] = worker
